@@ -1,0 +1,305 @@
+// Listener and session loop (Beast + C++20 coroutines).
+#include "api/http_server.hpp"
+
+#include "api/handlers.hpp"
+#include "api/query.hpp"
+#include "api/router.hpp"
+#include "api/sse.hpp"
+#include "runtime/log.hpp"
+#include "team/actor/job_service.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <list>
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace omx::api {
+namespace {
+
+constexpr std::chrono::seconds body_timeout{60};
+constexpr std::chrono::seconds response_timeout{30};
+
+std::string lowercase(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// Beast's request -> our plain Request; nullopt when the query string is malformed.
+std::optional<Request> to_request(http::request<http::string_body>&& r) {
+    Request req;
+    req.method = std::string(r.method_string());
+    req.target = std::string(r.target());
+    auto q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string::npos) {
+        auto query = parse_query(std::string_view(req.target).substr(q + 1));
+        if (!query) return std::nullopt;
+        req.query = std::move(*query);
+    }
+    for (auto& f : r) req.headers.emplace_back(lowercase(f.name_string()), std::string(f.value()));
+    req.body = std::move(r.body());
+    return req;
+}
+
+bool wants_json(const Request& req) {
+    auto accept = req.header("accept");
+    return accept && accept->find("application/json") != std::string_view::npos &&
+           accept->find("text/event-stream") == std::string_view::npos;
+}
+
+// A write from a page of another origin (api.md): refused.
+bool is_cross_origin_write(const Request& req) {
+    if (req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS") return false;
+    auto origin = req.header("origin");
+    if (!origin) return false;
+    auto host = req.header("host").value_or("");
+    return *origin != "http://" + std::string(host);
+}
+
+} // namespace
+
+struct HttpServer::Impl {
+    struct SessionState {
+        explicit SessionState(tcp::socket s) : stream(std::move(s)) {}
+        beast::tcp_stream stream;
+        bool idle = true; // waiting for the next request: safe to close at shutdown
+    };
+
+    Impl(asio::io_context& io, const Config& c, actor::JobService& jobs)
+        : io(io), config(c), acceptor(asio::make_strand(io)), ctx{jobs, c} {}
+
+    asio::io_context& io;
+    const Config& config;
+    tcp::acceptor acceptor;
+    ApiContext ctx;
+    std::atomic<int> connections{0};
+    std::atomic<std::uint64_t> request_counter{0};
+    std::atomic<bool> stopping{false};
+    std::mutex sessions_mutex;
+    std::list<std::weak_ptr<SessionState>> sessions;
+
+    asio::awaitable<void> accept_loop();
+    asio::awaitable<void> session(tcp::socket socket);
+    asio::awaitable<void> refuse(tcp::socket socket);
+    asio::awaitable<bool> serve_one(SessionState& state, beast::flat_buffer& buffer);
+    asio::awaitable<Response> answer(beast::tcp_stream& stream, Request& req, bool& streamed);
+};
+
+asio::awaitable<void> HttpServer::Impl::accept_loop() {
+    for (;;) {
+        auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), asio::as_tuple(asio::use_awaitable));
+        if (ec == asio::error::operation_aborted || stopping) co_return;
+        if (ec) {
+            log::warn("accept failed", {{"error", ec.message()}});
+            asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(50)); // e.g. EMFILE
+            co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+            continue;
+        }
+        auto executor = socket.get_executor();
+        auto work = connections.load() >= config.max_connections ? refuse(std::move(socket)) : session(std::move(socket));
+        asio::co_spawn(executor, std::move(work), [](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                log::error("connection ended by an unexpected error", {{"error", ex.what()}});
+            }
+        });
+    }
+}
+
+asio::awaitable<void> HttpServer::Impl::refuse(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    auto res = error_response(503, "too many connections: try again shortly");
+    co_await write_response(stream, res, false, std::chrono::seconds(1));
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+asio::awaitable<void> HttpServer::Impl::session(tcp::socket socket) {
+    ++connections;
+    auto state = std::make_shared<SessionState>(std::move(socket));
+    std::list<std::weak_ptr<SessionState>>::iterator entry;
+    {
+        std::lock_guard lock(sessions_mutex);
+        entry = sessions.insert(sessions.end(), state);
+    }
+    beast::flat_buffer buffer;
+    try {
+        while (co_await serve_one(*state, buffer)) {
+        }
+    } catch (const std::exception& e) {
+        log::error("session failed", {{"error", e.what()}});
+    }
+    beast::error_code ec;
+    state->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    {
+        std::lock_guard lock(sessions_mutex);
+        sessions.erase(entry);
+    }
+    --connections;
+}
+
+asio::awaitable<Response> HttpServer::Impl::answer(beast::tcp_stream& stream, Request& req, bool& streamed) {
+    auto r = route(req.method, req.path);
+    if (!r.match) {
+        if (r.status == 405) {
+            auto res = error_response(405, "Method " + req.method + " is not allowed on " + req.path);
+            res.headers.emplace_back("Allow", r.allow);
+            co_return res;
+        }
+        co_return error_response(404, "Cannot " + req.method + " " + req.path);
+    }
+    if (is_cross_origin_write(req))
+        co_return error_response(403, "cross-origin request refused: Origin " +
+                                          std::string(*req.header("origin")) + " is not allowed");
+    auto& m = *r.match;
+    if (m.route == Route::monitor_events || (m.route == Route::job_events && !wants_json(req))) {
+        streamed = true;
+        if (m.route == Route::monitor_events) co_await serve_monitor_stream(stream, req, ctx);
+        else co_await serve_job_stream(stream, req, m.job_id, ctx);
+        co_return Response{};
+    }
+    co_return co_await handle_request(req, m, ctx);
+}
+
+// Reads and answers one request; false when the connection should close.
+asio::awaitable<bool> HttpServer::Impl::serve_one(SessionState& state, beast::flat_buffer& buffer) {
+    auto& stream = state.stream;
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(config.max_header));
+    parser.body_limit(config.max_body);
+    state.idle = true;
+    if (stopping) co_return false;
+    stream.expires_after(config.scaled(config.header_timeout));
+    auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    state.idle = false;
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset || ec == asio::error::eof)
+        co_return false;
+    auto timeout = config.scaled(response_timeout);
+    if (ec == http::error::header_limit) {
+        co_await write_response(stream, error_response(431, "request headers are too large"), false, timeout);
+        co_return false;
+    }
+    if (ec) {
+        co_await write_response(stream, error_response(400, "malformed HTTP request: " + ec.message()), false, timeout);
+        co_return false;
+    }
+    if (!parser.is_done()) {
+        stream.expires_after(config.scaled(body_timeout));
+        auto [body_ec, m] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+        if (body_ec == http::error::body_limit) {
+            co_await write_response(stream,
+                                    error_response(413, "request body is larger than " +
+                                                            std::to_string(config.max_body) + " bytes"),
+                                    false, timeout);
+            co_return false;
+        }
+        if (body_ec) co_return false;
+    }
+    stream.expires_never();
+    auto started = std::chrono::steady_clock::now();
+    auto id = std::to_string(++request_counter);
+    bool keep_alive = parser.get().keep_alive();
+    auto req = to_request(parser.release());
+    Response res;
+    bool streamed = false;
+    if (!req) {
+        res = error_response(400, "malformed query string");
+    } else {
+        try {
+            res = co_await answer(stream, *req, streamed);
+        } catch (const std::exception& e) {
+            log::error("request failed", {{"rid", id}, {"error", e.what()}});
+            res = error_response(500, "Internal Server Error");
+        }
+    }
+    auto path = req ? req->path : std::string("?");
+    auto method = req ? req->method : std::string("?");
+    if (streamed) {
+        log::info("stream closed", {{"rid", id}, {"method", method}, {"path", path}});
+        co_return false;
+    }
+    res.headers.emplace_back("X-Request-Id", id);
+    keep_alive = keep_alive && !stopping;
+    bool written = co_await write_response(stream, res, keep_alive, timeout);
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    log::info("request", {{"rid", id},
+                          {"method", method},
+                          {"path", path},
+                          {"status", std::to_string(res.status)},
+                          {"bytes", std::to_string(res.body.size())},
+                          {"us", std::to_string(us.count())}});
+    co_return written && keep_alive;
+}
+
+HttpServer::HttpServer(asio::io_context& io, const Config& config, actor::JobService& jobs)
+    : impl_(std::make_unique<Impl>(io, config, jobs)) {}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::listen() {
+    auto& c = impl_->config;
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(c.host, ec);
+    if (ec) throw std::runtime_error("--listen: '" + c.host + "' is not an IP address");
+    tcp::endpoint endpoint(address, c.port);
+    auto& a = impl_->acceptor;
+    a.open(endpoint.protocol(), ec);
+    if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) a.bind(endpoint, ec);
+    if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+        throw std::runtime_error("cannot listen on " + c.host + ":" + std::to_string(c.port) + ": " + ec.message());
+    if (!address.is_loopback())
+        log::warn("listening on a non-loopback address without API tokens: anyone who can reach this port "
+                  "can run jobs",
+                  {{"address", c.host}});
+}
+
+unsigned short HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void HttpServer::start() {
+    asio::co_spawn(impl_->acceptor.get_executor(), impl_->accept_loop(), [](std::exception_ptr e) {
+        if (e) log::error("the listener stopped unexpectedly");
+    });
+}
+
+void HttpServer::stop_accepting() {
+    impl_->stopping = true;
+    asio::post(impl_->acceptor.get_executor(), [impl = impl_.get()] {
+        boost::system::error_code ec;
+        impl->acceptor.close(ec);
+    });
+    std::lock_guard lock(impl_->sessions_mutex);
+    for (auto& w : impl_->sessions)
+        if (auto s = w.lock())
+            asio::post(s->stream.get_executor(), [s] {
+                if (s->idle) s->stream.cancel();
+            });
+}
+
+asio::awaitable<void> HttpServer::async_wait_sessions(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (impl_->connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+        timer.expires_after(std::chrono::milliseconds(10));
+        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+}
+
+} // namespace omx::api

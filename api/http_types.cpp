@@ -1,0 +1,40 @@
+// Response builders and the uniform error body.
+#include "api/http_types.hpp"
+
+#include <boost/json/serialize.hpp>
+
+namespace omx::api {
+
+std::string_view reason_phrase(int status) {
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    }
+    return "Unknown";
+}
+
+Response json_response(int status, const boost::json::value& body) {
+    return Response{status, "application/json", boost::json::serialize(body), {}};
+}
+
+Response error_response(int status, boost::json::value message) {
+    boost::json::object body{{"message", std::move(message)}, {"error", reason_phrase(status)}, {"statusCode", status}};
+    auto r = json_response(status, body);
+    if (status == 503) r.headers.emplace_back("Retry-After", "1");
+    return r;
+}
+
+} // namespace omx::api

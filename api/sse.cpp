@@ -1,0 +1,197 @@
+// SSE stream loops: replay, then live frames with keepalives and per-write deadlines.
+#include "api/sse.hpp"
+
+#include "api/query.hpp"
+#include "team/actor/event_stream.hpp"
+#include "team/actor/job_service.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http.hpp>
+
+#include <charconv>
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace omx::api {
+namespace {
+
+constexpr std::size_t replay_batch = 500;
+constexpr std::chrono::seconds write_timeout{30};
+
+std::optional<std::uint64_t> parse_u64(std::string_view s) {
+    std::uint64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+    return v;
+}
+
+struct StreamParams {
+    std::optional<std::uint64_t> last_event_id;
+    std::optional<std::uint64_t> tail;
+    std::vector<std::string> problems;
+};
+
+StreamParams stream_params(const Request& req, bool allow_tail) {
+    StreamParams p;
+    std::vector<std::string_view> allowed{"lastEventId"};
+    if (allow_tail) allowed.push_back("tail");
+    for (auto& [k, v] : req.query)
+        if (k != "access_token" && std::find(allowed.begin(), allowed.end(), k) == allowed.end())
+            p.problems.push_back("unknown query parameter '" + k + "'");
+    std::optional<std::string_view> id = req.header("last-event-id");
+    if (!id)
+        if (auto it = req.query.find("lastEventId"); it != req.query.end()) id = it->second;
+    if (id) {
+        p.last_event_id = parse_u64(*id);
+        if (!p.last_event_id) p.problems.push_back("Last-Event-ID must be a non-negative integer");
+    }
+    if (auto it = req.query.find("tail"); allow_tail && it != req.query.end()) {
+        p.tail = parse_u64(it->second);
+        if (!p.tail) p.problems.push_back("tail must be a non-negative integer");
+    }
+    return p;
+}
+
+class StreamWriter {
+public:
+    StreamWriter(beast::tcp_stream& s, std::chrono::milliseconds timeout) : stream_(s), timeout_(timeout) {}
+
+    asio::awaitable<bool> head() {
+        http::response<http::empty_body> res{http::status::ok, 11};
+        res.set(http::field::content_type, "text/event-stream");
+        res.set(http::field::cache_control, "no-cache");
+        res.set("X-Accel-Buffering", "no");
+        res.keep_alive(false);
+        http::response_serializer<http::empty_body> sr{res};
+        stream_.expires_after(timeout_);
+        auto [ec, n] = co_await http::async_write_header(stream_, sr, asio::as_tuple(asio::use_awaitable));
+        co_return !ec && co_await write("retry: 2000\n\n");
+    }
+
+    asio::awaitable<bool> write(std::string_view text) {
+        stream_.expires_after(timeout_);
+        auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(text.data(), text.size()),
+                                                  asio::as_tuple(asio::use_awaitable));
+        stream_.expires_never();
+        co_return !ec;
+    }
+
+private:
+    beast::tcp_stream& stream_;
+    std::chrono::milliseconds timeout_;
+};
+
+std::string end_frame(const std::string& status, std::uint64_t last_seq) {
+    return "event: end\ndata: {\"status\":\"" + status + "\",\"lastSeq\":" + std::to_string(last_seq) + "}\n\n";
+}
+
+Response problems_response(std::vector<std::string> problems) {
+    return error_response(400, boost::json::array(problems.begin(), problems.end()));
+}
+
+} // namespace
+
+asio::awaitable<bool> write_response(beast::tcp_stream& stream, const Response& r, bool keep_alive,
+                                     std::chrono::milliseconds timeout) {
+    http::response<http::string_body> res{static_cast<http::status>(r.status), 11};
+    if (r.status != 204) res.set(http::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) res.set(k, v);
+    res.body() = r.body;
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    stream.expires_after(timeout);
+    auto [ec, n] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+    co_return !ec;
+}
+
+asio::awaitable<void> serve_job_stream(beast::tcp_stream& stream, const Request& req, const std::string& job_id,
+                                       ApiContext& ctx) {
+    auto timeout = ctx.config.scaled(write_timeout);
+    auto params = stream_params(req, true);
+    if (!params.problems.empty()) {
+        co_await write_response(stream, problems_response(params.problems), false, timeout);
+        co_return;
+    }
+    auto sub = std::make_shared<actor::Subscriber>(stream.get_executor(), ctx.config.sse_buffer);
+    auto start = co_await ctx.jobs.async_subscribe(job_id, sub);
+    if (!start.found) {
+        co_await write_response(stream, error_response(404, "job " + job_id + " not found"), false, timeout);
+        co_return;
+    }
+    if (start.terminal && params.last_event_id && *params.last_event_id >= start.last_seq) {
+        co_await write_response(stream, Response{204, "", "", {}}, false, timeout);
+        co_return;
+    }
+    std::uint64_t sent = 0;
+    if (params.last_event_id) sent = std::min(*params.last_event_id, start.last_seq);
+    else if (params.tail) sent = start.last_seq > *params.tail ? start.last_seq - *params.tail : 0;
+
+    StreamWriter out(stream, timeout);
+    if (!co_await out.head()) co_return;
+    while (sent < start.last_seq) {
+        auto frames = co_await ctx.jobs.async_frames(job_id, sent, start.last_seq, replay_batch);
+        if (frames.empty()) break;
+        std::string batch;
+        for (auto& f : frames) batch += f->text;
+        if (!co_await out.write(batch)) co_return;
+        sent = frames.back()->seq;
+    }
+    if (start.terminal) {
+        co_await out.write(end_frame(start.status, start.last_seq));
+        co_return;
+    }
+    auto keepalive = ctx.config.scaled(ctx.config.sse_keepalive);
+    for (;;) {
+        auto next = co_await sub->async_next(keepalive);
+        switch (next.wake) {
+        case actor::Subscriber::Wake::idle:
+            if (!co_await out.write(": keepalive\n\n")) co_return;
+            break;
+        case actor::Subscriber::Wake::frame:
+            if (next.frame->seq <= sent) break;
+            if (!co_await out.write(next.frame->text)) co_return;
+            sent = next.frame->seq;
+            if (next.frame->terminal) {
+                co_await out.write(end_frame(next.frame->status, sent));
+                co_return;
+            }
+            break;
+        case actor::Subscriber::Wake::closed:   // server shutting down
+        case actor::Subscriber::Wake::overflow: // a reader that does not keep up: it resumes from the log
+            co_return;
+        }
+    }
+}
+
+asio::awaitable<void> serve_monitor_stream(beast::tcp_stream& stream, const Request& req, ApiContext& ctx) {
+    auto timeout = ctx.config.scaled(write_timeout);
+    auto params = stream_params(req, false);
+    if (!params.problems.empty()) {
+        co_await write_response(stream, problems_response(params.problems), false, timeout);
+        co_return;
+    }
+    auto sub = std::make_shared<actor::Subscriber>(stream.get_executor(), ctx.config.sse_buffer);
+    auto replay = co_await ctx.jobs.async_subscribe_monitor(sub, params.last_event_id);
+    StreamWriter out(stream, timeout);
+    if (!co_await out.head()) co_return;
+    std::string batch;
+    for (auto& f : replay) batch += f->text;
+    if (!batch.empty() && !co_await out.write(batch)) co_return;
+    auto keepalive = ctx.config.scaled(ctx.config.sse_keepalive);
+    for (;;) {
+        auto next = co_await sub->async_next(keepalive);
+        if (next.wake == actor::Subscriber::Wake::idle) {
+            if (!co_await out.write(": keepalive\n\n")) co_return;
+        } else if (next.wake == actor::Subscriber::Wake::frame) {
+            if (!co_await out.write(next.frame->text)) co_return;
+        } else {
+            co_return;
+        }
+    }
+}
+
+} // namespace omx::api

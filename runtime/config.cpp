@@ -1,0 +1,193 @@
+// Command-line and environment parsing for `omxd serve`.
+#include "runtime/config.hpp"
+
+#include <charconv>
+#include <functional>
+#include <sstream>
+#include <stdexcept>
+
+namespace omx {
+namespace {
+
+struct Option {
+    std::string flag;    // --listen
+    std::string env;     // OMX_LISTEN
+    std::string value;   // shown in help: ADDR, or "" for a switch
+    std::string help;
+    std::function<void(Config&, const std::string&)> set;
+};
+
+[[noreturn]] void bad(const std::string& what) { throw std::invalid_argument(what); }
+
+long long parse_int(const std::string& flag, const std::string& s, long long lo, long long hi) {
+    long long v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size()) bad(flag + ": '" + s + "' is not an integer");
+    if (v < lo || v > hi)
+        bad(flag + ": " + s + " is out of range " + std::to_string(lo) + ".." + std::to_string(hi));
+    return v;
+}
+
+double parse_positive(const std::string& flag, const std::string& s) {
+    try {
+        std::size_t used = 0;
+        double v = std::stod(s, &used);
+        if (used != s.size() || !(v > 0)) throw std::invalid_argument("");
+        return v;
+    } catch (const std::exception&) {
+        bad(flag + ": '" + s + "' is not a positive number");
+    }
+}
+
+std::chrono::milliseconds parse_seconds(const std::string& flag, const std::string& s) {
+    return std::chrono::milliseconds(static_cast<std::int64_t>(parse_positive(flag, s) * 1000));
+}
+
+bool parse_bool(const std::string& flag, const std::string& s) {
+    if (s == "1" || s == "true" || s == "yes" || s == "on" || s.empty()) return true;
+    if (s == "0" || s == "false" || s == "no" || s == "off") return false;
+    bad(flag + ": '" + s + "' is not a boolean");
+}
+
+void set_listen(Config& c, const std::string& s) {
+    auto colon = s.rfind(':');
+    if (colon == std::string::npos || colon == 0) bad("--listen: '" + s + "' is not HOST:PORT");
+    c.host = s.substr(0, colon);
+    if (c.host.size() > 2 && c.host.front() == '[' && c.host.back() == ']') c.host = c.host.substr(1, c.host.size() - 2);
+    c.port = static_cast<std::uint16_t>(parse_int("--listen", s.substr(colon + 1), 0, 65535));
+}
+
+const std::vector<Option>& options() {
+    static const std::vector<Option> table{
+        {"--listen", "OMX_LISTEN", "HOST:PORT", "address to serve on (default 127.0.0.1:8080; PORT alone sets the port)",
+         set_listen},
+        {"--state-dir", "OMX_STATE_ROOT", "DIR", "state root of the file store (default ./.omx/state/jobs)",
+         [](Config& c, const std::string& s) { c.state_dir = s; }},
+        {"--work-root", "WORK_ROOT", "DIR", "run directories and workspaces of jobs (default ./.omx/runs)",
+         [](Config& c, const std::string& s) { c.work_root = s; }},
+        {"--fsync", "OMX_FSYNC", "always|interval|off", "durability of event appends (default always)",
+         [](Config& c, const std::string& s) {
+             if (s == "always") c.fsync = FsyncPolicy::always;
+             else if (s == "interval") c.fsync = FsyncPolicy::interval;
+             else if (s == "off") c.fsync = FsyncPolicy::off;
+             else bad("--fsync: '" + s + "' is not one of always, interval, off");
+         }},
+        {"--threads", "OMX_THREADS", "N", "threads running the io_context (default 1)",
+         [](Config& c, const std::string& s) { c.threads = static_cast<int>(parse_int("--threads", s, 1, 64)); }},
+        {"--log-format", "OMX_LOG_FORMAT", "text|json", "log line format (default text)",
+         [](Config& c, const std::string& s) {
+             if (s != "text" && s != "json") bad("--log-format: '" + s + "' is not one of text, json");
+             c.log_json = s == "json";
+         }},
+        {"--log-level", "OMX_LOG_LEVEL", "debug|info|warn|error", "least severe level logged (default info)",
+         [](Config& c, const std::string& s) {
+             if (s == "debug") c.log_level = LogLevel::debug;
+             else if (s == "info") c.log_level = LogLevel::info;
+             else if (s == "warn") c.log_level = LogLevel::warn;
+             else if (s == "error") c.log_level = LogLevel::error;
+             else bad("--log-level: '" + s + "' is not one of debug, info, warn, error");
+         }},
+        {"--max-body", "OMX_MAX_BODY", "BYTES", "largest request body accepted (default 1048576)",
+         [](Config& c, const std::string& s) {
+             c.max_body = static_cast<std::size_t>(parse_int("--max-body", s, 1024, 1ll << 30));
+         }},
+        {"--max-connections", "OMX_MAX_CONNECTIONS", "N", "open connections before new ones get 503 (default 20000)",
+         [](Config& c, const std::string& s) {
+             c.max_connections = static_cast<int>(parse_int("--max-connections", s, 1, 1'000'000));
+         }},
+        {"--header-timeout", "OMX_HEADER_TIMEOUT", "SECONDS",
+         "time a client has to send a request's headers (default 10)",
+         [](Config& c, const std::string& s) { c.header_timeout = parse_seconds("--header-timeout", s); }},
+        {"--sse-keepalive", "OMX_SSE_KEEPALIVE", "SECONDS", "keepalive comment interval on idle SSE streams (default 15)",
+         [](Config& c, const std::string& s) { c.sse_keepalive = parse_seconds("--sse-keepalive", s); }},
+        {"--sse-buffer", "OMX_SSE_BUFFER", "BYTES", "bytes queued for one SSE client before it is cut off (default 4194304)",
+         [](Config& c, const std::string& s) {
+             c.sse_buffer = static_cast<std::size_t>(parse_int("--sse-buffer", s, 1024, 1ll << 32));
+         }},
+        {"--time-scale", "OMX_TIME_SCALE", "F", "multiply every duration the server uses (default 1)",
+         [](Config& c, const std::string& s) { c.time_scale = parse_positive("--time-scale", s); }},
+        {"--allow-request-commands", "OMX_ALLOW_REQUEST_COMMANDS", "", "accept options.agentCommands in requests",
+         [](Config& c, const std::string& s) { c.allow_request_commands = parse_bool("--allow-request-commands", s); }},
+        {"--allow-local-repos", "OMX_ALLOW_LOCAL_REPOS", "", "accept file:// URLs and local paths as repo",
+         [](Config& c, const std::string& s) { c.allow_local_repos = parse_bool("--allow-local-repos", s); }},
+        {"", "TMUX_KEEP_SESSION_ON_FINISH", "", "default of options.keepTmuxSession (default true)",
+         [](Config& c, const std::string& s) { c.keep_tmux_default = parse_bool("TMUX_KEEP_SESSION_ON_FINISH", s); }},
+        {"", "TEAM_TMUX_VISUALIZATION", "", "default of options.team.tmuxVisualization (default false)",
+         [](Config& c, const std::string& s) {
+             c.tmux_visualization_default = parse_bool("TEAM_TMUX_VISUALIZATION", s);
+         }},
+    };
+    return table;
+}
+
+const Option* find_flag(const std::string& flag) {
+    for (auto& o : options())
+        if (!o.flag.empty() && o.flag == flag) return &o;
+    return nullptr;
+}
+
+} // namespace
+
+std::string_view to_string(FsyncPolicy p) {
+    switch (p) {
+    case FsyncPolicy::always: return "always";
+    case FsyncPolicy::interval: return "interval";
+    case FsyncPolicy::off: return "off";
+    }
+    return "?";
+}
+
+std::string help_text() {
+    std::ostringstream out;
+    out << "usage: omxd serve [options]\n\n"
+           "Runs the omx server: the job API, live event streams and the file store.\n"
+           "Every option can also be set by the environment variable shown; flags win.\n\n"
+           "options:\n";
+    for (auto& o : options()) {
+        std::string left = o.flag.empty() ? "" : o.flag + (o.value.empty() ? "" : " " + o.value);
+        out << "  " << left;
+        if (left.size() < 34) out << std::string(34 - left.size(), ' ');
+        else out << "\n  " << std::string(34, ' ');
+        out << o.help << "  [" << o.env << "]\n";
+    }
+    out << "  --help                            show this help\n";
+    return out.str();
+}
+
+ConfigOutcome parse_config(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+    ConfigOutcome outcome;
+    for (auto& a : args)
+        if (a == "--help" || a == "-h") {
+            outcome.help = true;
+            return outcome;
+        }
+    try {
+        if (args.empty()) bad("missing command: use `omxd serve` (see omxd --help)");
+        if (args[0] != "serve") bad("unknown command '" + args[0] + "': use `omxd serve` (see omxd --help)");
+        Config config;
+        if (auto it = env.find("PORT"); it != env.end() && !it->second.empty())
+            config.port = static_cast<std::uint16_t>(parse_int("PORT", it->second, 0, 65535));
+        for (auto& o : options())
+            if (auto it = env.find(o.env); it != env.end() && !it->second.empty()) o.set(config, it->second);
+        for (std::size_t i = 1; i < args.size(); ++i) {
+            std::string flag = args[i], value;
+            if (auto eq = flag.find('='); eq != std::string::npos) {
+                value = flag.substr(eq + 1);
+                flag = flag.substr(0, eq);
+            }
+            const Option* o = find_flag(flag);
+            if (!o) bad("unknown option '" + flag + "' (see omxd --help)");
+            if (!o->value.empty() && value.empty()) {
+                if (i + 1 >= args.size()) bad(flag + " needs a value: " + o->value);
+                value = args[++i];
+            }
+            o->set(config, value);
+        }
+        outcome.config = std::move(config);
+    } catch (const std::invalid_argument& e) {
+        outcome.error = e.what();
+    }
+    return outcome;
+}
+
+} // namespace omx

@@ -1,0 +1,59 @@
+// Server configuration: one struct of settings with defaults, parsed from the
+// command line and the environment (flags win). See `omxd --help`.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace omx {
+
+enum class FsyncPolicy { always, interval, off };
+enum class LogLevel { debug, info, warn, error };
+
+struct Config {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;
+    std::filesystem::path state_dir = "./.omx/state/jobs";
+    std::filesystem::path work_root = "./.omx/runs";
+    FsyncPolicy fsync = FsyncPolicy::always;
+    int threads = 1;
+    bool log_json = false;
+    LogLevel log_level = LogLevel::info;
+    std::size_t max_body = 1024 * 1024;
+    std::size_t max_header = 16 * 1024;
+    int max_connections = 20000;
+    double time_scale = 1.0;
+    // Base durations; the server uses them multiplied by time_scale (scaled()).
+    std::chrono::milliseconds header_timeout{10'000};
+    std::chrono::milliseconds sse_keepalive{15'000};
+    std::chrono::milliseconds shutdown_grace{5'000};
+    std::size_t sse_buffer = 4 * 1024 * 1024; // bytes queued for one SSE client before it is cut off
+    bool allow_request_commands = false;
+    bool allow_local_repos = false;
+    bool keep_tmux_default = true;          // TMUX_KEEP_SESSION_ON_FINISH
+    bool tmux_visualization_default = false; // TEAM_TMUX_VISUALIZATION
+
+    std::chrono::milliseconds scaled(std::chrono::milliseconds d) const {
+        return std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(d.count()) * time_scale));
+    }
+};
+
+struct ConfigOutcome {
+    std::optional<Config> config; // set when the server should start
+    bool help = false;            // print help_text() and exit 0
+    std::string error;            // one line; exit 2
+};
+
+// argv[1] is the subcommand ("serve"); `--help` anywhere prints the help.
+ConfigOutcome parse_config(const std::vector<std::string>& args,
+                           const std::map<std::string, std::string>& env);
+std::string help_text();
+std::string_view to_string(FsyncPolicy);
+
+} // namespace omx

@@ -1,0 +1,117 @@
+// omxd: the server. Parses the configuration, takes the state root, recovers
+// the jobs, serves HTTP, and shuts down in stages on SIGTERM/SIGINT.
+#include "api/http_server.hpp"
+#include "runtime/blocking_pool.hpp"
+#include "runtime/config.hpp"
+#include "runtime/log.hpp"
+#include "store/file_store.hpp"
+#include "team/actor/job_service.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <sys/resource.h>
+#include <thread>
+
+extern char** environ;
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::map<std::string, std::string> environment() {
+    std::map<std::string, std::string> env;
+    for (char** e = environ; *e; ++e) {
+        std::string kv(*e);
+        auto eq = kv.find('=');
+        if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    return env;
+}
+
+void raise_open_file_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
+asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals, asio::io_context& io, omx::api::HttpServer& server,
+                                         omx::actor::JobService& jobs, omx::store::FileStore& store,
+                                         const omx::Config& config) {
+    int sig = co_await signals.async_wait(asio::use_awaitable);
+    omx::log::info("shutting down", {{"signal", std::to_string(sig)}});
+    omx::log::flush();
+    signals.async_wait([](boost::system::error_code ec, int) {
+        if (ec) return;
+        omx::log::warn("second signal: exiting at once");
+        omx::log::flush();
+        std::_Exit(130);
+    });
+    server.stop_accepting();
+    co_await jobs.async_shutdown(); // streams ended, records written, logs synced
+    co_await server.async_wait_sessions(config.scaled(config.shutdown_grace));
+    store.stop();
+    omx::log::info("stopped");
+    omx::log::flush();
+    io.stop(); // everything is persisted; leftover idle timers need not run down
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    auto outcome = omx::parse_config(args, environment());
+    if (outcome.help) {
+        std::cout << omx::help_text();
+        return 0;
+    }
+    if (!outcome.config) {
+        std::cerr << "omxd: " << outcome.error << "\n";
+        return 2;
+    }
+    const omx::Config config = *outcome.config;
+    omx::log::configure(config.log_level, config.log_json);
+    std::signal(SIGPIPE, SIG_IGN);
+    raise_open_file_limit();
+
+    asio::io_context io(config.threads);
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    omx::BlockingPool pool(2);
+    auto app = asio::make_strand(io);
+    omx::store::FileStore store(app, pool, config);
+    omx::actor::JobService jobs(app, config, store);
+    omx::api::HttpServer server(io, config, jobs);
+    try {
+        store.open();
+        omx::log::info("state directory", {{"path", store.root().string()}, {"fsync", std::string(to_string(config.fsync))}});
+        jobs.recover();
+        server.listen();
+    } catch (const std::exception& e) {
+        omx::log::flush();
+        std::cerr << "omxd: " << e.what() << "\n";
+        return 2;
+    }
+    if (config.time_scale != 1.0)
+        omx::log::warn("TIME SCALE IS NOT 1: every duration is multiplied", {{"timeScale", std::to_string(config.time_scale)}});
+    server.start();
+    store.start();
+    asio::co_spawn(io, shutdown_on_signal(signals, io, server, jobs, store, config), asio::detached);
+    omx::log::info("listening on http://" + config.host + ":" + std::to_string(server.port()));
+    omx::log::flush();
+
+    std::vector<std::thread> extra;
+    for (int i = 1; i < config.threads; ++i) extra.emplace_back([&io] { io.run(); });
+    io.run();
+    for (auto& t : extra) t.join();
+    omx::log::flush();
+    return 0;
+}

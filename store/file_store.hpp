@@ -1,0 +1,73 @@
+// The embedded file store (storage.md): per job a directory with events.jsonl
+// (the source of truth) and record.json (a snapshot: the job folded up to
+// lastSeq). Owns the state root lock, the event logs and the record writer.
+#pragma once
+
+#include "runtime/config.hpp"
+#include "store/event_log.hpp"
+#include "store/record_writer.hpp"
+#include "store/state_lock.hpp"
+#include "team/core/types.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace omx {
+class BlockingPool;
+}
+
+namespace omx::store {
+
+class FileStore {
+public:
+    FileStore(boost::asio::any_io_executor app, BlockingPool& pool, const Config& config);
+
+    // Creates the root if needed and takes its lock; throws std::runtime_error.
+    void open();
+    const std::filesystem::path& root() const { return root_; }
+
+    // Loads every job, repairing what a crash may have left (storage.md). Logs of
+    // non-terminal jobs stay open for appending.
+    std::vector<team::Job> recover();
+
+    // A new job: its directory and an empty log.
+    void create_job(const std::string& job_id);
+    // Undoes create_job after its first append failed.
+    void discard_job(const std::string& job_id);
+    // Opens the log of a job loaded from disk so it can change again (resume).
+    void reopen(const team::Job& job);
+    // Closes the log of a finished job once nothing is pending.
+    void release(const std::string& job_id);
+
+    boost::asio::awaitable<void> async_append(const std::string& job_id, std::string lines);
+    void save_record(const team::Job& job);
+    bool record_pending(const std::string& job_id) const { return records_.pending(job_dir(job_id) / "record.json"); }
+    // Shutdown: every record written and every log synced.
+    boost::asio::awaitable<void> async_flush();
+
+    std::optional<team::Job> load_job(const std::string& job_id) const;
+    // Whole event lines (JSON envelopes, no newline) with after < seq, at most `limit`.
+    std::vector<std::string> read_events(const std::string& job_id, std::uint64_t after, std::size_t limit);
+
+    // /v1/readyz: the root accepts a new file.
+    std::optional<std::string> check_writable() const;
+
+    void start();
+    void stop();
+
+private:
+    std::filesystem::path job_dir(const std::string& id) const { return root_ / id; }
+    std::optional<team::Job> recover_job(const std::filesystem::path& dir);
+
+    std::filesystem::path root_;
+    StateLock lock_;
+    EventLog log_;
+    RecordWriter records_;
+};
+
+} // namespace omx::store

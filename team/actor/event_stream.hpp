@@ -1,0 +1,71 @@
+// Live event delivery to SSE clients: immutable frames fanned out to
+// per-subscriber bounded queues. A subscriber that does not keep up is cut off
+// (it resumes from the log with Last-Event-ID).
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace omx::actor {
+
+// One event as an SSE frame ("id: …\nevent: …\ndata: …\n\n"), shared by all subscribers.
+struct Frame {
+    std::uint64_t seq = 0;
+    bool terminal = false; // completed / failed / canceled: the run's last event
+    std::string status;    // for terminal frames: the job's status after it
+    std::string text;
+};
+using FramePtr = std::shared_ptr<const Frame>;
+
+class Subscriber : public std::enable_shared_from_this<Subscriber> {
+public:
+    Subscriber(boost::asio::any_io_executor executor, std::size_t byte_limit);
+
+    // Thread-safe: hops to the subscriber's executor.
+    void deliver(FramePtr frame);
+    void close();
+
+    enum class Wake { frame, idle, closed, overflow };
+    struct Next {
+        Wake wake;
+        FramePtr frame;
+    };
+    // The next frame, or `idle` after `keepalive` without one.
+    boost::asio::awaitable<Next> async_next(std::chrono::milliseconds keepalive);
+
+private:
+    void push(FramePtr frame);
+    boost::asio::any_io_executor executor_;
+    boost::asio::steady_timer wakeup_;
+    std::deque<FramePtr> queue_;
+    std::size_t queued_bytes_ = 0;
+    std::size_t byte_limit_;
+    bool closed_ = false;
+    bool overflow_ = false;
+};
+
+// Subscribers of one stream (a job, or all jobs). Used on the app strand only.
+class SubscriberList {
+public:
+    void add(const std::shared_ptr<Subscriber>& s) { subscribers_.push_back(s); }
+    void publish(const FramePtr& frame);
+    void close_all();
+    std::size_t size() const { return subscribers_.size(); }
+    bool empty() const { return subscribers_.empty(); }
+
+private:
+    std::vector<std::weak_ptr<Subscriber>> subscribers_;
+};
+
+std::string sse_frame(std::string_view id, std::string_view type, std::string_view data);
+
+} // namespace omx::actor

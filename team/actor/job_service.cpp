@@ -1,0 +1,417 @@
+// The job service: per-job command ordering, the commit path, reads and streams.
+#include "team/actor/job_service.hpp"
+#include "team/actor/job_slot.hpp"
+
+#include "runtime/async_mutex.hpp"
+#include "runtime/clock.hpp"
+#include "runtime/ids.hpp"
+#include "runtime/log.hpp"
+#include "store/file_store.hpp"
+#include "team/core/apply.hpp"
+#include "team/core/derive.hpp"
+#include "team/core/enums.hpp"
+#include "team/core/events.hpp"
+#include "team/core/json_codec.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace omx::actor {
+namespace {
+
+constexpr std::size_t tail_capacity = 256;      // recent frames of an active job kept in memory
+constexpr std::size_t monitor_capacity = 10000; // recent frames of all jobs
+constexpr std::size_t finished_cache_capacity = 256;
+constexpr team::TimeMs idempotency_window_ms = 24LL * 3600 * 1000;
+
+std::string terminal_status(std::string_view type) {
+    if (type == team::event_type::completed) return "succeeded";
+    if (type == team::event_type::failed) return "failed";
+    if (type == team::event_type::canceled) return "canceled";
+    return {};
+}
+
+// The SSE data of an event: its log line without the leading version field.
+std::string sse_data(std::string_view line) {
+    constexpr std::string_view versioned = "{\"v\":1,";
+    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    if (line.starts_with(versioned)) return "{" + std::string(line.substr(versioned.size()));
+    return std::string(line);
+}
+
+} // namespace
+
+JobService::JobService(Strand app, const Config& config, store::FileStore& store)
+    : config_(config), store_(store), strand_(std::move(app)) {}
+
+JobService::~JobService() = default;
+
+template <class T, class F>
+asio::awaitable<T> JobService::on_strand(F f) {
+    co_return co_await asio::co_spawn(strand_, std::move(f), asio::use_awaitable);
+}
+
+void JobService::recover() {
+    for (auto& job : store_.recover()) {
+        index_.upsert(job);
+        if (job.idempotencyKey && job.requestHash)
+            idempotency_[*job.idempotencyKey] = {job.id, *job.requestHash, job.createdAt};
+        if (team::is_terminal(job.status)) continue;
+        auto slot = std::make_unique<Slot>(strand_);
+        slot->job = std::move(job);
+        active_.emplace(slot->job.id, std::move(slot));
+    }
+    log::info("jobs loaded", {{"jobs", std::to_string(index_.size())}, {"active", std::to_string(active_.size())}});
+}
+
+JobService::Slot* JobService::find_active(const std::string& id) {
+    auto it = active_.find(id);
+    return it == active_.end() ? nullptr : it->second.get();
+}
+
+void JobService::remember_finished(team::Job job) {
+    auto id = job.id;
+    if (auto it = finished_by_id_.find(id); it != finished_by_id_.end()) finished_.erase(it->second);
+    finished_.push_front(std::move(job));
+    finished_by_id_[id] = finished_.begin();
+    // Drop the oldest entries whose snapshot is on disk; a pending one must stay readable here.
+    for (auto it = std::prev(finished_.end()); finished_.size() > finished_cache_capacity;) {
+        auto victim = it;
+        bool first = it == finished_.begin();
+        if (!first) --it;
+        if (!store_.record_pending(victim->id)) {
+            finished_by_id_.erase(victim->id);
+            finished_.erase(victim);
+        }
+        if (first) break;
+    }
+}
+
+std::optional<team::Job> JobService::find_job(const std::string& id) {
+    if (auto* slot = find_active(id)) return slot->job;
+    if (!index_.find(id)) return std::nullopt;
+    if (auto it = finished_by_id_.find(id); it != finished_by_id_.end()) return *it->second;
+    auto job = store_.load_job(id);
+    if (!job) {
+        log::error("indexed job has no readable record", {{"job", id}});
+        return std::nullopt;
+    }
+    remember_finished(*job);
+    return job;
+}
+
+JobService::Slot* JobService::activate(const std::string& id) {
+    if (auto* slot = find_active(id)) return slot;
+    auto job = find_job(id);
+    if (!job) return nullptr;
+    store_.reopen(*job);
+    auto slot = std::make_unique<Slot>(strand_);
+    slot->job = std::move(*job);
+    return active_.emplace(id, std::move(slot)).first->second.get();
+}
+
+void JobService::deactivate_if_done(Slot& slot) {
+    if (slot.busy > 0 || !team::is_terminal(slot.job.status)) return;
+    std::string id = slot.job.id;
+    remember_finished(slot.job);
+    store_.release(id);
+    active_.erase(id); // destroys `slot`
+}
+
+FramePtr JobService::frame_from_line(std::string_view line) const {
+    auto data = sse_data(line);
+    boost::system::error_code ec;
+    auto v = json::parse(data, ec);
+    auto frame = std::make_shared<Frame>();
+    if (ec || !v.is_object()) return frame;
+    auto& o = v.get_object();
+    frame->seq = o.at("seq").to_number<std::uint64_t>();
+    std::string type(o.at("type").as_string());
+    frame->status = terminal_status(type);
+    frame->terminal = !frame->status.empty();
+    frame->text = sse_frame(std::to_string(frame->seq), type, data);
+    return frame;
+}
+
+void JobService::publish(Slot& slot, const team::Event& event, std::string_view log_line) {
+    auto data = sse_data(log_line);
+    auto frame = std::make_shared<Frame>();
+    frame->seq = event.seq;
+    frame->status = terminal_status(event.type);
+    frame->terminal = !frame->status.empty();
+    frame->text = sse_frame(std::to_string(event.seq), event.type, data);
+    slot.tail.push_back(frame);
+    if (slot.tail.size() > tail_capacity) slot.tail.pop_front();
+    slot.subscribers.publish(frame);
+
+    auto monitor = std::make_shared<Frame>();
+    monitor->seq = ++monitor_seq_;
+    monitor->text = sse_frame(std::to_string(monitor->seq), event.type, data);
+    monitor_ring_.push_back(monitor);
+    if (monitor_ring_.size() > monitor_capacity) monitor_ring_.pop_front();
+    monitor_subscribers_.publish(monitor);
+}
+
+asio::awaitable<void> JobService::commit(Slot& slot, std::vector<team::EventDraft> drafts) {
+    team::Job& job = slot.job;
+    team::TimeMs now = std::max(now_ms(), job.updatedAt);
+    std::vector<team::Event> events;
+    std::vector<std::string> lines;
+    std::string batch;
+    std::uint64_t seq = job.lastSeq;
+    // A new job has no id until its creation event applies: take it from that event.
+    std::string job_id = job.id.empty() ? std::string(drafts.front().payload.at("job").at("id").as_string()) : job.id;
+    for (auto& d : drafts) {
+        team::Event e{++seq, new_uuid(), job_id, std::move(d.type), std::move(d.message), std::move(d.payload), now};
+        lines.push_back(team::to_json_line(e));
+        batch += lines.back();
+        events.push_back(std::move(e));
+    }
+    co_await store_.async_append(job_id, std::move(batch));
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        team::apply(job, events[i]);
+        publish(slot, events[i], lines[i]);
+    }
+    index_.upsert(job);
+    store_.save_record(job);
+}
+
+asio::awaitable<CreateOutcome> JobService::async_create(team::JobRequest request,
+                                                        std::optional<std::string> key, std::string hash) {
+    return on_strand<CreateOutcome>([this, request = std::move(request), key = std::move(key),
+                                     hash = std::move(hash)]() -> asio::awaitable<CreateOutcome> {
+        if (shutting_down_) co_return CreateOutcome{Failure::unavailable, "server is shutting down", {}, false};
+        std::shared_ptr<AsyncMutex> key_lock;
+        if (key) { // requests with the same key are handled one at a time
+            auto& l = key_locks_[*key];
+            if (!l) l = std::make_shared<AsyncMutex>(strand_);
+            key_lock = l;
+            co_await key_lock->async_lock();
+        }
+        CreateOutcome outcome;
+        auto existing = key ? idempotency_.find(*key) : idempotency_.end();
+        if (existing != idempotency_.end() && now_ms() - existing->second.created_at < idempotency_window_ms) {
+            if (existing->second.request_hash != hash) {
+                outcome = {Failure::conflict,
+                           "Idempotency-Key '" + *key + "' was used with a different request body", {}, false};
+            } else {
+                outcome = {Failure::none, "", find_job(existing->second.job_id), true};
+            }
+        } else {
+            std::string id = new_uuid();
+            auto decision = team::decide_create(request, {id, key, hash});
+            auto slot = std::make_unique<Slot>(strand_);
+            try {
+                store_.create_job(id);
+                co_await commit(*slot, std::move(decision.events));
+                if (key) idempotency_[*key] = {id, hash, slot->job.createdAt};
+                outcome = {Failure::none, "", slot->job, false};
+                active_.emplace(id, std::move(slot));
+            } catch (const std::exception& e) {
+                log::error("job creation failed", {{"error", e.what()}});
+                store_.discard_job(id);
+                outcome = {Failure::unavailable, std::string("cannot store the job: ") + e.what(), {}, false};
+            }
+        }
+        if (key_lock) {
+            key_lock->unlock();
+            if (key_lock.use_count() == 2) key_locks_.erase(*key); // nobody else waits on this key
+        }
+        co_return outcome;
+    });
+}
+
+asio::awaitable<std::optional<team::Job>> JobService::async_get(std::string id) {
+    return on_strand<std::optional<team::Job>>(
+        [this, id = std::move(id)]() -> asio::awaitable<std::optional<team::Job>> { co_return find_job(id); });
+}
+
+asio::awaitable<std::optional<JobList>> JobService::async_list(store::ListFilter filter) {
+    return on_strand<std::optional<JobList>>([this, filter]() -> asio::awaitable<std::optional<JobList>> {
+        auto page = index_.list(filter);
+        if (!page) co_return std::nullopt;
+        JobList list;
+        list.next_cursor = page->next_cursor;
+        for (auto& id : page->ids)
+            if (auto job = find_job(id)) list.items.push_back(std::move(*job));
+        co_return list;
+    });
+}
+
+asio::awaitable<JobOutcome> JobService::run_command(const std::string& id,
+                                                    std::function<team::Decision(const team::Job&)> decide) {
+    if (shutting_down_) co_return JobOutcome{Failure::unavailable, "server is shutting down", {}};
+    Slot* slot = nullptr;
+    try {
+        slot = activate(id);
+    } catch (const std::exception& e) {
+        co_return JobOutcome{Failure::unavailable, std::string("cannot open the job's log: ") + e.what(), {}};
+    }
+    if (!slot) co_return JobOutcome{Failure::not_found, "job " + id + " not found", {}};
+    ++slot->busy;
+    co_await slot->lock.async_lock();
+    JobOutcome outcome;
+    try {
+        auto decision = decide(slot->job);
+        if (decision.refusal) {
+            outcome.failure =
+                decision.refusal->kind == team::RefusalKind::conflict ? Failure::conflict : Failure::not_found;
+            outcome.message = decision.refusal->message;
+        } else {
+            co_await commit(*slot, std::move(decision.events));
+        }
+    } catch (const std::system_error& e) {
+        outcome.failure = Failure::unavailable;
+        outcome.message = std::string("cannot store the change: ") + e.what();
+    }
+    outcome.job = slot->job;
+    slot->lock.unlock();
+    --slot->busy;
+    deactivate_if_done(*slot);
+    co_return outcome;
+}
+
+asio::awaitable<JobOutcome> JobService::async_job_action(std::string id, team::JobAction action,
+                                                         std::optional<std::string> comment) {
+    return on_strand<JobOutcome>([this, id = std::move(id), action, comment = std::move(comment)]() {
+        return run_command(id, [&](const team::Job& job) { return team::decide_job_action(job, action, comment); });
+    });
+}
+
+asio::awaitable<JobOutcome> JobService::async_task_action(std::string id, std::string task_id, bool approve,
+                                                          std::optional<std::string> comment) {
+    return on_strand<JobOutcome>([this, id = std::move(id), task_id = std::move(task_id), approve,
+                                  comment = std::move(comment)]() {
+        return run_command(id, [&](const team::Job& job) {
+            return team::decide_task_action(job, task_id, approve, comment);
+        });
+    });
+}
+
+asio::awaitable<MessageOutcome> JobService::async_post_message(std::string id, MailboxValidator validate) {
+    return on_strand<MessageOutcome>([this, id = std::move(id),
+                                      validate = std::move(validate)]() -> asio::awaitable<MessageOutcome> {
+        MessageOutcome out;
+        std::function<team::Decision(const team::Job&)> decide = [&](const team::Job& job) {
+            MailboxCheck check = validate(job);
+            if (!check.problems.empty() || !check.message) {
+                out.problems = std::move(check.problems);
+                return team::Decision{}; // nothing to commit
+            }
+            team::Message m = std::move(*check.message);
+            m.id = new_uuid();
+            m.from = "leader";
+            m.createdAt = now_ms();
+            if (m.to.is_string() && m.to.get_string() == "leader" && !m.taskId) {
+                m.delivered = true; // leader messages are delivered on receipt
+                m.deliveredAt = m.createdAt;
+            }
+            out.message = m;
+            return team::decide_mailbox_post(job, m);
+        };
+        auto result = co_await run_command(id, std::move(decide));
+        if (!out.problems.empty()) {
+            out.failure = Failure::bad_request;
+            out.message.reset();
+        } else if (result.failure != Failure::none) {
+            out.failure = result.failure;
+            out.problems = {result.message};
+            out.message.reset();
+        }
+        co_return out;
+    });
+}
+
+asio::awaitable<std::optional<EventPage>> JobService::async_events(std::string id, std::uint64_t after,
+                                                                   std::size_t limit) {
+    return on_strand<std::optional<EventPage>>(
+        [this, id = std::move(id), after, limit]() -> asio::awaitable<std::optional<EventPage>> {
+            auto job = find_job(id);
+            if (!job) co_return std::nullopt;
+            EventPage page;
+            page.next = after;
+            if (after < job->lastSeq) {
+                auto n = std::min<std::uint64_t>(limit, job->lastSeq - after);
+                for (auto& line : store_.read_events(id, after, n)) {
+                    page.events.push_back(sse_data(line));
+                    ++page.next;
+                }
+            }
+            co_return page;
+        });
+}
+
+asio::awaitable<StreamStart> JobService::async_subscribe(std::string id, std::shared_ptr<Subscriber> s) {
+    return on_strand<StreamStart>([this, id = std::move(id), s]() -> asio::awaitable<StreamStart> {
+        StreamStart start;
+        auto* slot = find_active(id);
+        std::optional<team::Job> job = slot ? std::optional<team::Job>() : find_job(id);
+        const team::Job* j = slot ? &slot->job : (job ? &*job : nullptr);
+        if (!j) co_return start;
+        start.found = true;
+        start.last_seq = j->lastSeq;
+        start.terminal = team::is_terminal(j->status);
+        start.status = team::to_string(j->status);
+        if (slot && !start.terminal && !shutting_down_) slot->subscribers.add(s);
+        co_return start;
+    });
+}
+
+asio::awaitable<std::vector<FramePtr>> JobService::async_frames(std::string id, std::uint64_t after,
+                                                                std::uint64_t up_to, std::size_t max) {
+    return on_strand<std::vector<FramePtr>>(
+        [this, id = std::move(id), after, up_to, max]() -> asio::awaitable<std::vector<FramePtr>> {
+            std::vector<FramePtr> frames;
+            if (after >= up_to) co_return frames;
+            auto want = std::min<std::uint64_t>(max, up_to - after);
+            auto* slot = find_active(id);
+            if (slot && !slot->tail.empty() && slot->tail.front()->seq <= after + 1) {
+                for (auto& f : slot->tail)
+                    if (f->seq > after && f->seq <= after + want) frames.push_back(f);
+                co_return frames;
+            }
+            for (auto& line : store_.read_events(id, after, want)) frames.push_back(frame_from_line(line));
+            co_return frames;
+        });
+}
+
+asio::awaitable<std::vector<FramePtr>> JobService::async_subscribe_monitor(std::shared_ptr<Subscriber> s,
+                                                                           std::optional<std::uint64_t> last_id) {
+    return on_strand<std::vector<FramePtr>>([this, s, last_id]() -> asio::awaitable<std::vector<FramePtr>> {
+        std::vector<FramePtr> replay;
+        if (last_id)
+            for (auto& f : monitor_ring_)
+                if (f->seq > *last_id) replay.push_back(f);
+        if (!shutting_down_) monitor_subscribers_.add(s);
+        co_return replay;
+    });
+}
+
+asio::awaitable<std::optional<std::string>> JobService::async_readiness() {
+    return on_strand<std::optional<std::string>>([this]() -> asio::awaitable<std::optional<std::string>> {
+        if (shutting_down_) co_return std::optional<std::string>("server is shutting down");
+        co_return store_.check_writable();
+    });
+}
+
+asio::awaitable<json::object> JobService::async_overview(std::size_t limit) {
+    return on_strand<json::object>([this, limit]() -> asio::awaitable<json::object> { co_return overview(limit); });
+}
+
+asio::awaitable<void> JobService::async_shutdown() {
+    return on_strand<void>([this]() -> asio::awaitable<void> {
+        shutting_down_ = true;
+        for (auto& [_, slot] : active_) slot->subscribers.close_all();
+        monitor_subscribers_.close_all();
+        co_await store_.async_flush();
+    });
+}
+
+} // namespace omx::actor

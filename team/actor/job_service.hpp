@@ -1,0 +1,161 @@
+// The job service: owner of every job in this process. Each command on a job
+// (create, action, mailbox message) is handled in order by that job's actor:
+// decide (pure) -> append to the log (durable) -> apply -> publish -> snapshot.
+// All of its state lives on one strand; callers co_await its async_* methods
+// from any executor.
+#pragma once
+
+#include "runtime/config.hpp"
+#include "store/job_index.hpp"
+#include "team/actor/event_stream.hpp"
+#include "team/core/decide.hpp"
+#include "team/core/types.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/json/object.hpp>
+
+#include <deque>
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace omx {
+class AsyncMutex;
+}
+namespace omx::store {
+class FileStore;
+}
+
+namespace omx::actor {
+
+enum class Failure { none, not_found, conflict, unavailable, bad_request };
+
+struct JobOutcome {
+    Failure failure = Failure::none;
+    std::string message;
+    std::optional<team::Job> job;
+};
+
+struct CreateOutcome {
+    Failure failure = Failure::none;
+    std::string message;
+    std::optional<team::Job> job;
+    bool replayed = false; // an Idempotency-Key retry: the job created first
+};
+
+// What the API's mailbox validator makes of a body, given the job as it is now.
+struct MailboxCheck {
+    std::optional<team::Message> message; // id, from and createdAt are filled in by the service
+    std::vector<std::string> problems;
+};
+using MailboxValidator = std::function<MailboxCheck(const team::Job&)>;
+
+struct MessageOutcome {
+    Failure failure = Failure::none;
+    std::vector<std::string> problems;
+    std::optional<team::Message> message;
+};
+
+struct JobList {
+    std::vector<team::Job> items;
+    std::optional<std::string> next_cursor;
+};
+
+struct EventPage {
+    std::vector<std::string> events; // JSON objects as in SSE data
+    std::uint64_t next = 0;
+};
+
+struct StreamStart {
+    bool found = false;
+    std::uint64_t last_seq = 0; // replay up to here, then live frames
+    bool terminal = false;
+    std::string status;
+};
+
+class JobService {
+public:
+    using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+    // `app` is the strand the store runs on too.
+    JobService(Strand app, const Config& config, store::FileStore& store);
+    ~JobService();
+
+    // Start-up: loads every job from the store (synchronous, before serving).
+    void recover();
+
+    boost::asio::awaitable<CreateOutcome> async_create(team::JobRequest request,
+                                                       std::optional<std::string> idempotency_key,
+                                                       std::string request_hash);
+    boost::asio::awaitable<std::optional<team::Job>> async_get(std::string id);
+    boost::asio::awaitable<std::optional<JobList>> async_list(store::ListFilter filter);
+    boost::asio::awaitable<JobOutcome> async_job_action(std::string id, team::JobAction action,
+                                                        std::optional<std::string> comment);
+    boost::asio::awaitable<JobOutcome> async_task_action(std::string id, std::string task_id, bool approve,
+                                                         std::optional<std::string> comment);
+    boost::asio::awaitable<MessageOutcome> async_post_message(std::string id, MailboxValidator validate);
+
+    boost::asio::awaitable<std::optional<EventPage>> async_events(std::string id, std::uint64_t after,
+                                                                  std::size_t limit);
+    // Registers `s` for live frames after the returned last_seq (unless the job is terminal).
+    boost::asio::awaitable<StreamStart> async_subscribe(std::string id, std::shared_ptr<Subscriber> s);
+    boost::asio::awaitable<std::vector<FramePtr>> async_frames(std::string id, std::uint64_t after,
+                                                               std::uint64_t up_to, std::size_t max);
+    // All jobs' events; replays the frames after `last_id` that this process still holds.
+    boost::asio::awaitable<std::vector<FramePtr>> async_subscribe_monitor(std::shared_ptr<Subscriber> s,
+                                                                          std::optional<std::uint64_t> last_id);
+
+    boost::asio::awaitable<boost::json::object> async_overview(std::size_t limit);
+    boost::asio::awaitable<std::optional<std::string>> async_readiness();
+    // Graceful shutdown: ends every stream, writes every record, syncs every log.
+    boost::asio::awaitable<void> async_shutdown();
+
+private:
+    struct Slot;
+    template <class T, class F>
+    boost::asio::awaitable<T> on_strand(F f);
+
+    Slot* find_active(const std::string& id);
+    std::optional<team::Job> find_job(const std::string& id);
+    Slot* activate(const std::string& id); // loads a finished job to change it
+    void deactivate_if_done(Slot& slot);
+    void remember_finished(team::Job job);
+
+    boost::asio::awaitable<JobOutcome> run_command(const std::string& id,
+                                                   std::function<team::Decision(const team::Job&)> decide);
+    // Stamps, appends durably, applies, publishes, snapshots. Throws on a store failure.
+    boost::asio::awaitable<void> commit(Slot& slot, std::vector<team::EventDraft> drafts);
+    void publish(Slot& slot, const team::Event& event, std::string_view log_line);
+    FramePtr frame_from_line(std::string_view line) const;
+
+    boost::json::object overview(std::size_t limit) const;
+
+    const Config& config_;
+    store::FileStore& store_;
+    Strand strand_;
+    std::unordered_map<std::string, std::unique_ptr<Slot>> active_;
+    store::JobIndex index_;
+
+    // Finished jobs recently read, newest at the front.
+    std::list<team::Job> finished_;
+    std::unordered_map<std::string, std::list<team::Job>::iterator> finished_by_id_;
+
+    struct IdempotencyEntry {
+        std::string job_id, request_hash;
+        team::TimeMs created_at = 0;
+    };
+    std::unordered_map<std::string, IdempotencyEntry> idempotency_;
+    std::unordered_map<std::string, std::shared_ptr<AsyncMutex>> key_locks_;
+
+    SubscriberList monitor_subscribers_;
+    std::deque<FramePtr> monitor_ring_;
+    std::uint64_t monitor_seq_ = 0;
+    bool shutting_down_ = false;
+};
+
+} // namespace omx::actor
