@@ -54,6 +54,18 @@ std::optional<Request> to_request(http::request<http::string_body>&& r) {
     return req;
 }
 
+// A client that sent `Expect: 100-continue` waits for an interim 100 before
+// it sends the body (RFC 9110, 10.1.1); without one it stalls for a while.
+bool expects_continue(const http::request<http::string_body>& r) {
+    return beast::iequals(r[http::field::expect], "100-continue");
+}
+
+asio::awaitable<void> async_send_continue(beast::tcp_stream& stream, std::chrono::milliseconds timeout) {
+    http::response<http::empty_body> interim{http::status::continue_, 11};
+    stream.expires_after(timeout);
+    co_await http::async_write(stream, interim, asio::as_tuple(asio::use_awaitable)); // a failure shows in the body read
+}
+
 bool wants_json(const Request& req) {
     auto accept = req.header("accept");
     return accept && accept->find("application/json") != std::string_view::npos &&
@@ -96,6 +108,10 @@ struct HttpServer::Impl {
     asio::awaitable<void> refuse(tcp::socket socket);
     asio::awaitable<bool> serve_one(SessionState& state, beast::flat_buffer& buffer);
     asio::awaitable<Response> answer(beast::tcp_stream& stream, Request& req, bool& streamed);
+
+    Response body_too_large() const {
+        return error_response(413, "request body is larger than " + std::to_string(config.max_body) + " bytes");
+    }
 };
 
 asio::awaitable<void> HttpServer::Impl::accept_loop() {
@@ -192,21 +208,27 @@ asio::awaitable<bool> HttpServer::Impl::serve_one(SessionState& state, beast::fl
         co_return false;
     auto timeout = config.scaled(response_timeout);
     if (ec == http::error::header_limit) {
-        co_await write_response(stream, error_response(431, "request headers are too large"), false, timeout);
+        auto refusal = error_response(431, "request headers are too large"); // named: GCC 12, see sse.cpp
+        co_await write_response(stream, refusal, false, timeout);
+        co_return false;
+    }
+    if (ec == http::error::body_limit) { // a Content-Length over the limit is seen with the header
+        auto refusal = body_too_large();
+        co_await write_response(stream, refusal, false, timeout);
         co_return false;
     }
     if (ec) {
-        co_await write_response(stream, error_response(400, "malformed HTTP request: " + ec.message()), false, timeout);
+        auto refusal = error_response(400, "malformed HTTP request: " + ec.message());
+        co_await write_response(stream, refusal, false, timeout);
         co_return false;
     }
     if (!parser.is_done()) {
+        if (expects_continue(parser.get())) co_await async_send_continue(stream, timeout);
         stream.expires_after(config.scaled(body_timeout));
         auto [body_ec, m] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         if (body_ec == http::error::body_limit) {
-            co_await write_response(stream,
-                                    error_response(413, "request body is larger than " +
-                                                            std::to_string(config.max_body) + " bytes"),
-                                    false, timeout);
+            auto refusal = body_too_large();
+            co_await write_response(stream, refusal, false, timeout);
             co_return false;
         }
         if (body_ec) co_return false;

@@ -113,17 +113,21 @@ asio::awaitable<void> serve_job_stream(beast::tcp_stream& stream, const Request&
     auto timeout = ctx.config.scaled(write_timeout);
     auto params = stream_params(req, true);
     if (!params.problems.empty()) {
-        co_await write_response(stream, problems_response(params.problems), false, timeout);
+        auto refusal = problems_response(params.problems);
+        co_await write_response(stream, refusal, false, timeout);
         co_return;
     }
     auto sub = std::make_shared<actor::Subscriber>(stream.get_executor(), ctx.config.sse_buffer);
     auto start = co_await ctx.jobs.async_subscribe(job_id, sub);
     if (!start.found) {
-        co_await write_response(stream, error_response(404, "job " + job_id + " not found"), false, timeout);
+        auto not_found = error_response(404, "job " + job_id + " not found");
+        co_await write_response(stream, not_found, false, timeout);
         co_return;
     }
     if (start.terminal && params.last_event_id && *params.last_event_id >= start.last_seq) {
-        co_await write_response(stream, Response{204, "", "", {}}, false, timeout);
+        // Named, not a temporary in the co_await: GCC 12 destroyed that one twice (a double free).
+        Response finished{204, "", "", {}};
+        co_await write_response(stream, finished, false, timeout);
         co_return;
     }
     std::uint64_t sent = 0;
@@ -141,7 +145,8 @@ asio::awaitable<void> serve_job_stream(beast::tcp_stream& stream, const Request&
         sent = frames.back()->seq;
     }
     if (start.terminal) {
-        co_await out.write(end_frame(start.status, start.last_seq));
+        auto end = end_frame(start.status, start.last_seq);
+        co_await out.write(end);
         co_return;
     }
     auto keepalive = ctx.config.scaled(ctx.config.sse_keepalive);
@@ -156,7 +161,8 @@ asio::awaitable<void> serve_job_stream(beast::tcp_stream& stream, const Request&
             if (!co_await out.write(next.frame->text)) co_return;
             sent = next.frame->seq;
             if (next.frame->terminal) {
-                co_await out.write(end_frame(next.frame->status, sent));
+                auto end = end_frame(next.frame->status, sent);
+                co_await out.write(end);
                 co_return;
             }
             break;
@@ -171,7 +177,8 @@ asio::awaitable<void> serve_monitor_stream(beast::tcp_stream& stream, const Requ
     auto timeout = ctx.config.scaled(write_timeout);
     auto params = stream_params(req, false);
     if (!params.problems.empty()) {
-        co_await write_response(stream, problems_response(params.problems), false, timeout);
+        auto refusal = problems_response(params.problems);
+        co_await write_response(stream, refusal, false, timeout);
         co_return;
     }
     auto sub = std::make_shared<actor::Subscriber>(stream.get_executor(), ctx.config.sse_buffer);

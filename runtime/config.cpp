@@ -1,6 +1,7 @@
 // Command-line and environment parsing for `omxd serve`.
 #include "runtime/config.hpp"
 
+#include <arpa/inet.h>
 #include <charconv>
 #include <functional>
 #include <sstream>
@@ -49,11 +50,19 @@ bool parse_bool(const std::string& flag, const std::string& s) {
     bad(flag + ": '" + s + "' is not a boolean");
 }
 
+bool is_ip_address(const std::string& host) {
+    unsigned char buf[sizeof(in6_addr)];
+    return ::inet_pton(AF_INET, host.c_str(), buf) == 1 || ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+// HOST must be an IP address (the server binds it as is), checked here so that
+// a bad one is a configuration error before anything starts.
 void set_listen(Config& c, const std::string& s) {
     auto colon = s.rfind(':');
     if (colon == std::string::npos || colon == 0) bad("--listen: '" + s + "' is not HOST:PORT");
     c.host = s.substr(0, colon);
     if (c.host.size() > 2 && c.host.front() == '[' && c.host.back() == ']') c.host = c.host.substr(1, c.host.size() - 2);
+    if (!is_ip_address(c.host)) bad("--listen: '" + c.host + "' is not an IP address");
     c.port = static_cast<std::uint16_t>(parse_int("--listen", s.substr(colon + 1), 0, 65535));
 }
 
@@ -168,7 +177,13 @@ ConfigOutcome parse_config(const std::vector<std::string>& args, const std::map<
         if (auto it = env.find("PORT"); it != env.end() && !it->second.empty())
             config.port = static_cast<std::uint16_t>(parse_int("PORT", it->second, 0, 65535));
         for (auto& o : options())
-            if (auto it = env.find(o.env); it != env.end() && !it->second.empty()) o.set(config, it->second);
+            if (auto it = env.find(o.env); it != env.end() && !it->second.empty()) {
+                try {
+                    o.set(config, it->second);
+                } catch (const std::invalid_argument& e) {
+                    bad("environment " + o.env + ": " + e.what()); // say where the bad value came from
+                }
+            }
         for (std::size_t i = 1; i < args.size(); ++i) {
             std::string flag = args[i], value;
             if (auto eq = flag.find('='); eq != std::string::npos) {

@@ -41,7 +41,10 @@ struct EventLog::Pending {
     Log& log;
     std::string bytes;
     std::error_code error;
-    asio::steady_timer done; // cancelled when the append is complete
+    asio::steady_timer done; // expired (not just cancelled) when the append is complete
+    // Completes the append whether or not its caller waits yet: the writer may
+    // run inline (co_spawn dispatches) and finish before async_append waits.
+    void complete() { done.expires_at(asio::steady_timer::time_point::min()); }
 };
 
 EventLog::EventLog(asio::any_io_executor executor, BlockingPool& pool, FsyncPolicy policy)
@@ -63,7 +66,9 @@ bool EventLog::is_open(const std::string& job_id) const { return logs_.count(job
 
 void EventLog::close(const std::string& job_id) {
     auto it = logs_.find(job_id);
-    if (it != logs_.end() && it->second->pending == 0 && !it->second->dirty) logs_.erase(it);
+    if (it == logs_.end() || it->second->pending > 0) return;
+    if (it->second->dirty) retired_.push_back(std::move(it->second)); // synced, then closed, by the next interval
+    logs_.erase(it);
 }
 
 std::uint64_t EventLog::size(const std::string& job_id) const {
@@ -167,7 +172,7 @@ asio::awaitable<void> EventLog::write_batches() {
             }
             if (log.indexed) index_lines(log, log.size, p->bytes);
             log.size += p->bytes.size();
-            log.dirty = true;
+            log.dirty = policy_ == FsyncPolicy::interval;
         }
         if (policy_ == FsyncPolicy::always) {
             std::vector<std::pair<Log*, int>> fds;
@@ -193,7 +198,7 @@ asio::awaitable<void> EventLog::write_batches() {
             }
             for (auto& [log, _] : start_of) log->dirty = false;
         }
-        for (auto& p : batch) p->done.cancel();
+        for (auto& p : batch) p->complete();
     }
     writing_ = false;
 }
@@ -205,6 +210,9 @@ asio::awaitable<void> EventLog::async_sync_all() {
             fds.push_back(log->fd);
             log->dirty = false;
         }
+    auto retired = std::move(retired_); // keeps their fds open until synced
+    retired_.clear();
+    for (auto& log : retired) fds.push_back(log->fd);
     if (fds.empty()) co_return;
     auto sync = [fds] {
         for (int fd : fds) ::fdatasync(fd);

@@ -60,6 +60,7 @@ private:
     BlockingPool& pool_;
     FsyncPolicy policy_;
     std::unordered_map<std::string, std::unique_ptr<Log>> logs_;
+    std::vector<std::unique_ptr<Log>> retired_; // closed while not yet synced (interval policy)
     std::vector<std::shared_ptr<Pending>> queue_;
     bool writing_ = false;
     bool stopped_ = false;

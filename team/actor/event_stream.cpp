@@ -23,7 +23,8 @@ void Subscriber::deliver(FramePtr frame) {
 void Subscriber::push(FramePtr frame) {
     if (closed_ || overflow_) return;
     queued_bytes_ += frame->text.size();
-    if (queued_bytes_ > byte_limit_) {
+    // Over the limit only when behind: one frame larger than the limit alone is no backlog.
+    if (queued_bytes_ > byte_limit_ && queue_.size() > 0) {
         overflow_ = true;
         queue_.clear();
         queued_bytes_ = 0;

@@ -81,16 +81,14 @@ void JobService::remember_finished(team::Job job) {
     if (auto it = finished_by_id_.find(id); it != finished_by_id_.end()) finished_.erase(it->second);
     finished_.push_front(std::move(job));
     finished_by_id_[id] = finished_.begin();
-    // Drop the oldest entries whose snapshot is on disk; a pending one must stay readable here.
-    for (auto it = std::prev(finished_.end()); finished_.size() > finished_cache_capacity;) {
-        auto victim = it;
-        bool first = it == finished_.begin();
-        if (!first) --it;
-        if (!store_.record_pending(victim->id)) {
-            finished_by_id_.erase(victim->id);
-            finished_.erase(victim);
-        }
-        if (first) break;
+    // Drop the oldest entries whose snapshot is on disk; one whose record write
+    // is still in flight must stay readable from here.
+    while (finished_.size() > finished_cache_capacity) {
+        auto victim = std::find_if(finished_.rbegin(), finished_.rend(),
+                                   [&](const team::Job& j) { return !store_.record_pending(j.id); });
+        if (victim == finished_.rend()) break;
+        finished_by_id_.erase(victim->id);
+        finished_.erase(std::next(victim).base());
     }
 }
 

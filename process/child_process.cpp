@@ -1,0 +1,301 @@
+// fork/exec of a process group, pipe reading, SIGCHLD-driven reaping, group stop.
+#include "process/child_process.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/query.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <mutex>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <system_error>
+#include <unistd.h>
+#include <unordered_map>
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+
+namespace omx::process {
+namespace {
+
+// The exit status of one child, handed from the SIGCHLD handler to its waiter.
+struct WaitState {
+    WaitState(asio::any_io_executor ex) : executor(ex), wakeup(ex) {}
+    std::mutex mutex;
+    std::optional<ExitStatus> status;
+    asio::any_io_executor executor;
+    asio::steady_timer wakeup; // cancelled (on `executor`) when the status is known
+};
+
+ExitStatus decode(int raw) {
+    ExitStatus s;
+    if (WIFEXITED(raw)) s.code = WEXITSTATUS(raw);
+    else if (WIFSIGNALED(raw)) s.signal = WTERMSIG(raw);
+    return s;
+}
+
+// Reaps every exited child on SIGCHLD and wakes its waiter. Orphaned
+// descendants (we are a subreaper) are reaped too and ignored. One per
+// io_context, as an Asio service, so it lives and dies with its context.
+class Reaper : public asio::execution_context::service {
+public:
+    using key_type = Reaper;
+    static inline asio::execution_context::id id;
+
+    explicit Reaper(asio::execution_context& ctx)
+        : service(ctx), signals_(static_cast<asio::io_context&>(ctx).get_executor(), SIGCHLD) {
+        ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+        arm();
+    }
+    static Reaper& of(const asio::any_io_executor& ex) {
+        return asio::use_service<Reaper>(asio::query(ex, asio::execution::context));
+    }
+    // fork() happens under the lock, so a child cannot be reaped before its waiter exists.
+    std::unique_lock<std::mutex> lock() { return std::unique_lock(mutex_); }
+    void add(pid_t pid, std::shared_ptr<WaitState> state) { waiting_[pid] = std::move(state); }
+    void reap_now() { on_sigchld(); } // also after a missed signal (signals coalesce)
+
+private:
+    void shutdown() override {
+        boost::system::error_code ec;
+        signals_.cancel(ec);
+        waiting_.clear();
+    }
+    void arm() {
+        signals_.async_wait([this](boost::system::error_code ec, int) {
+            if (ec) return;
+            on_sigchld();
+            arm();
+        });
+    }
+    void on_sigchld() {
+        std::lock_guard lock(mutex_);
+        for (;;) {
+            int raw = 0;
+            pid_t pid = ::waitpid(-1, &raw, WNOHANG);
+            if (pid <= 0) break;
+            auto it = waiting_.find(pid);
+            if (it == waiting_.end()) continue;
+            auto state = it->second;
+            waiting_.erase(it);
+            {
+                std::lock_guard s(state->mutex);
+                state->status = decode(raw);
+            }
+            asio::post(state->executor, [state] { state->wakeup.cancel(); });
+        }
+    }
+    std::mutex mutex_;
+    asio::signal_set signals_;
+    std::unordered_map<pid_t, std::shared_ptr<WaitState>> waiting_;
+};
+
+void make_pipe(int fds[2]) {
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+}
+
+// In the child, between fork and exec: only async-signal-safe calls.
+[[noreturn]] void exec_child(pid_t parent, int devnull, int out, int err, const char* cwd, char* const argv[],
+                             char* const envp[]) {
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127); // the parent died before prctl took effect
+    ::dup2(devnull, STDIN_FILENO);
+    ::dup2(out, STDOUT_FILENO);
+    ::dup2(err, STDERR_FILENO);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+    if (::chdir(cwd) != 0) {
+        const char msg[] = "omx: cannot enter the working directory\n";
+        (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+        ::_exit(127);
+    }
+    ::execve("/bin/sh", argv, envp);
+    ::_exit(127);
+}
+
+} // namespace
+
+void install_reaper(asio::any_io_executor executor) { Reaper::of(executor); }
+
+struct ChildProcess::Impl {
+    Impl(asio::any_io_executor ex) : executor(ex), out(ex), err(ex), wait(std::make_shared<WaitState>(ex)) {}
+    asio::any_io_executor executor;
+    asio::posix::stream_descriptor out, err;
+    std::shared_ptr<WaitState> wait;
+    pid_t pid = -1;
+    bool reaped = false;
+};
+
+ChildProcess::ChildProcess(std::unique_ptr<Impl> impl) : impl_(std::move(impl)), pid_(impl_->pid) {}
+
+ChildProcess::~ChildProcess() {
+    if (!impl_->reaped) {
+        ::kill(-pid_, SIGKILL); // the reaper collects it; nobody waits for it any more
+    }
+}
+
+std::unique_ptr<ChildProcess> ChildProcess::spawn(asio::any_io_executor executor, const SpawnOptions& o) {
+    std::vector<std::string> args{"sh", "-c", o.command};
+    std::vector<char*> argv, envp;
+    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (auto& e : o.environment) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    std::string cwd = o.cwd.empty() ? std::string(".") : o.cwd.string();
+
+    int out[2], err[2];
+    make_pipe(out);
+    try {
+        make_pipe(err);
+    } catch (...) {
+        ::close(out[0]);
+        ::close(out[1]);
+        throw;
+    }
+    int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    auto impl = std::make_unique<Impl>(executor);
+    pid_t parent = ::getpid();
+    pid_t pid;
+    {
+        auto& reaper = Reaper::of(executor);
+        auto lock = reaper.lock();
+        pid = ::fork();
+        if (pid == 0) exec_child(parent, devnull, out[1], err[1], cwd.c_str(), argv.data(), envp.data());
+        if (pid > 0) reaper.add(pid, impl->wait);
+    }
+    int fork_errno = errno;
+    ::close(devnull);
+    ::close(out[1]);
+    ::close(err[1]);
+    if (pid < 0) {
+        ::close(out[0]);
+        ::close(err[0]);
+        throw std::system_error(fork_errno, std::generic_category(), "fork");
+    }
+    ::setpgid(pid, pid); // also from the parent: no window where signals to the group miss it
+    impl->pid = pid;
+    impl->out.assign(out[0]);
+    impl->err.assign(err[0]);
+    return std::unique_ptr<ChildProcess>(new ChildProcess(std::move(impl)));
+}
+
+namespace {
+
+// Splits a byte stream into lines, cutting lines longer than `max`.
+class LineSplitter {
+public:
+    LineSplitter(Stream s, ChildProcess::LineHandler& h, std::size_t max, std::uint64_t& cut)
+        : stream_(s), handler_(h), max_(max), cut_(cut) {}
+    void feed(std::string_view bytes) {
+        while (!bytes.empty()) {
+            auto nl = bytes.find('\n');
+            auto part = bytes.substr(0, nl);
+            take(part);
+            if (nl == std::string_view::npos) return;
+            flush();
+            bytes.remove_prefix(nl + 1);
+        }
+    }
+    void finish() {
+        if (!line_.empty() || cutting_) flush();
+    }
+
+private:
+    void take(std::string_view part) {
+        auto room = max_ > line_.size() ? max_ - line_.size() : 0;
+        line_.append(part.substr(0, room));
+        if (part.size() > room) {
+            cut_ += part.size() - room;
+            cutting_ = true;
+        }
+    }
+    void flush() {
+        handler_(stream_, line_);
+        line_.clear();
+        cutting_ = false;
+    }
+    Stream stream_;
+    ChildProcess::LineHandler& handler_;
+    std::size_t max_;
+    std::uint64_t& cut_;
+    std::string line_;
+    bool cutting_ = false;
+};
+
+asio::awaitable<void> pump(asio::posix::stream_descriptor& pipe, LineSplitter& lines) {
+    std::string buffer(64 * 1024, '\0');
+    for (;;) {
+        auto [ec, n] = co_await pipe.async_read_some(asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
+        if (n > 0) lines.feed(std::string_view(buffer.data(), n));
+        if (ec) break;
+    }
+    lines.finish();
+}
+
+} // namespace
+
+asio::awaitable<void> ChildProcess::async_read_lines(LineHandler on_line, std::size_t max_line) {
+    LineSplitter out(Stream::out, on_line, max_line, bytes_cut_);
+    LineSplitter err(Stream::err, on_line, max_line, bytes_cut_);
+    co_await (pump(impl_->out, out) && pump(impl_->err, err));
+}
+
+asio::awaitable<ExitStatus> ChildProcess::async_wait() {
+    auto state = impl_->wait;
+    for (;;) {
+        {
+            std::lock_guard lock(state->mutex);
+            if (state->status) {
+                impl_->reaped = true;
+                co_return *state->status;
+            }
+        }
+        state->wakeup.expires_at(asio::steady_timer::time_point::max());
+        co_await state->wakeup.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+}
+
+void ChildProcess::signal_group(int sig) { ::kill(-pid_, sig); }
+
+bool ChildProcess::group_alive() const { return ::kill(-pid_, 0) == 0 || errno == EPERM; }
+
+asio::awaitable<ExitStatus> ChildProcess::async_stop(std::chrono::milliseconds grace) {
+    auto state = impl_->wait;
+    auto leader_done = [&] {
+        std::lock_guard lock(state->mutex);
+        return state->status.has_value();
+    };
+    asio::steady_timer tick(impl_->executor);
+    auto settle = [&](std::chrono::milliseconds within) -> asio::awaitable<bool> {
+        auto deadline = std::chrono::steady_clock::now() + within;
+        while (!(leader_done() && !group_alive())) {
+            if (std::chrono::steady_clock::now() >= deadline) co_return false;
+            Reaper::of(impl_->executor).reap_now();
+            tick.expires_after(std::chrono::milliseconds(10));
+            co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+        co_return true;
+    };
+    signal_group(SIGTERM);
+    if (!co_await settle(grace)) {
+        signal_group(SIGKILL);
+        co_await settle(std::chrono::seconds(5)); // SIGKILL cannot be ignored; this only waits for the reaping
+    }
+    co_return co_await async_wait();
+}
+
+} // namespace omx::process

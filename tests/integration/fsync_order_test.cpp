@@ -1,0 +1,393 @@
+// Proves the order that --fsync always promises (storage.md, Durability): the
+// event's bytes are written to the job's events.jsonl, the fdatasync of that
+// file returns, and only then does the server start writing "HTTP/1.1 201".
+// A kill -9 cannot show this (the page cache survives a process crash), so
+// omxd runs under `strace -f` and the test reads the order of the syscalls.
+#define BOOST_TEST_MODULE fsync_order
+#include <boost/test/unit_test.hpp>
+
+#include "tests/support/child_process.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/json_util.hpp"
+#include "tests/support/omxd_process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <boost/json.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using namespace omx::test;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* strace_path = "/usr/bin/strace";
+
+// ---------------------------------------------------------------- strace output
+
+// One traced syscall, possibly reported in two pieces (`<unfinished ...>` and
+// `<... name resumed>`) when other threads interleave. Positions are line
+// numbers of the trace, which strace writes in the order it sees the events.
+struct Syscall {
+    int pid = 0;
+    std::string name;
+    std::string args;      // the text of the call as first printed (with -y paths, -s strings)
+    std::string result;    // after " = ", e.g. "0" or "-1 EIO (...)"; "" if never completed
+    std::size_t start = 0; // line where it was entered
+    std::size_t end = 0;   // line where it returned
+    bool completed() const { return !result.empty(); }
+};
+
+// Parses `strace -f -tt` output: "<pid> <hh:mm:ss.us> <event>".
+std::vector<Syscall> parse_trace(const std::string& text) {
+    static const std::regex line_re(R"(^(\d+)\s+\d\d:\d\d:\d\d\.\d+\s+(.*)$)");
+    static const std::regex resumed_re(R"(^<\.\.\. (\w+) resumed>(.*)$)");
+    static const std::regex call_re(R"(^(\w+)\((.*)$)");
+    std::vector<Syscall> calls;
+    std::map<int, Syscall> open; // per pid: entered, not yet returned
+    std::istringstream in(text);
+    std::string line;
+    for (std::size_t n = 0; std::getline(in, line); ++n) {
+        std::smatch m;
+        if (!std::regex_match(line, m, line_re)) continue;
+        int pid = std::stoi(m[1]);
+        std::string event = m[2];
+        auto finish = [&](Syscall call, const std::string& tail) {
+            auto eq = tail.rfind(") = ");
+            call.end = n;
+            call.result = eq == std::string::npos ? "?" : tail.substr(eq + 4);
+            calls.push_back(std::move(call));
+        };
+        if (std::regex_match(event, m, resumed_re)) {
+            auto it = open.find(pid);
+            if (it == open.end() || it->second.name != m[1]) continue; // started before tracing
+            Syscall call = std::move(it->second);
+            open.erase(it);
+            finish(std::move(call), m[2]);
+        } else if (std::regex_match(event, m, call_re)) {
+            Syscall call{pid, m[1], m[2], "", n, n};
+            constexpr std::string_view unfinished = " <unfinished ...>";
+            if (call.args.ends_with(unfinished)) {
+                call.args.resize(call.args.size() - unfinished.size());
+                open[pid] = std::move(call);
+            } else {
+                std::string whole = call.args;
+                finish(std::move(call), whole);
+            }
+        }
+    }
+    for (auto& [pid, call] : open)
+        calls.push_back(std::move(call)); // never returned
+    std::sort(calls.begin(), calls.end(),
+              [](const Syscall& a, const Syscall& b) { return a.start < b.start; });
+    return calls;
+}
+
+// strace prints strings C-escaped ("{\"v\":1,..."): undo the quote escapes.
+std::string unescaped(const std::string& s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == '"') continue;
+        out += s[i];
+    }
+    return out;
+}
+
+bool is_socket_write(const Syscall& c) {
+    return c.name == "write" || c.name == "writev" || c.name == "sendmsg" || c.name == "sendto";
+}
+
+bool is_pwrite(const Syscall& c) {
+    return c.name == "pwrite64" || c.name == "pwrite" || c.name == "pwritev";
+}
+
+// The syscalls that start writing a "HTTP/1.1 201" response, in order.
+std::vector<const Syscall*> created_responses(const std::vector<Syscall>& calls) {
+    std::vector<const Syscall*> out;
+    for (const auto& c : calls)
+        if (is_socket_write(c) && c.args.find("HTTP/1.1 201") != std::string::npos)
+            out.push_back(&c);
+    return out;
+}
+
+// Explains, or returns "" when it holds, that the append starting with event
+// `seq` of the job's log was written, then fdatasync'ed with success, before
+// `response` started.
+std::string check_order(const std::vector<Syscall>& calls, const std::string& log_path,
+                        std::uint64_t seq, const Syscall& response) {
+    std::string fd_of_log = "<" + log_path + ">";
+    std::string first_line = "{\"v\":1,\"seq\":" + std::to_string(seq) + ",";
+    const Syscall* write = nullptr;
+    for (const auto& c : calls)
+        if (is_pwrite(c) && c.args.find(fd_of_log) != std::string::npos &&
+            unescaped(c.args).find(first_line) != std::string::npos)
+            write = &c;
+    if (!write)
+        return "no write of the line of seq " + std::to_string(seq) + " to " + log_path +
+               " was traced";
+    if (!write->completed() || write->end > response.start)
+        return "the write of seq " + std::to_string(seq) + " (lines " +
+               std::to_string(write->start) + "-" + std::to_string(write->end) +
+               ") did not return before the 201 (line " + std::to_string(response.start) + ")";
+    for (const auto& c : calls)
+        if (c.name == "fdatasync" && c.args.find(fd_of_log) != std::string::npos &&
+            c.start > write->end && c.completed() && c.end < response.start) {
+            if (c.result != "0") return "the fdatasync of " + log_path + " failed: " + c.result;
+            return "";
+        }
+    return "no fdatasync of " + log_path + " ran between the write of seq " + std::to_string(seq) +
+           " (line " + std::to_string(write->end) + ") and the 201 (line " +
+           std::to_string(response.start) + ")";
+}
+
+// ---------------------------------------------------------------- omxd under strace
+
+// omxd started as `strace -f ... -o <trace> omxd serve ...`.
+class TracedOmxd {
+  public:
+    explicit TracedOmxd(const std::string& fsync) {
+        BOOST_REQUIRE_MESSAGE(
+            ::access(strace_path, X_OK) == 0,
+            strace_path << " is missing: this test needs strace (apt-get install strace) to "
+                           "prove that events are synced before responses");
+        state_ = dir_.path() / "state";
+        trace_ = dir_.path() / "strace.txt";
+        log_ = dir_.path() / "omxd.log";
+        std::vector<std::string> argv{strace_path,
+                                      "-f",
+                                      "-tt",
+                                      "-e",
+                                      "trace=fdatasync,write,writev,sendmsg,sendto,pwrite64",
+                                      "-y",
+                                      "-s",
+                                      "80",
+                                      "-o",
+                                      trace_.string(),
+                                      OmxdProcess::binary_path(),
+                                      "serve",
+                                      "--listen",
+                                      "127.0.0.1:0",
+                                      "--state-dir",
+                                      state_.string(),
+                                      "--fsync",
+                                      fsync};
+        int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        BOOST_REQUIRE(fd >= 0);
+        strace_pid_ = spawn_child(argv, {}, fd);
+        ::close(fd);
+        await_listening();
+    }
+
+    ~TracedOmxd() {
+        if (strace_pid_ > 0 && !status_)
+            kill_and_reap(strace_pid_); // its whole group: strace and omxd
+    }
+
+    std::uint16_t port() const { return port_; }
+    const fs::path& state_dir() const { return state_; }
+    std::string log_text() const { return read_file(log_); }
+
+    // SIGTERM to omxd; strace exits with it. Returns the trace.
+    std::string stop() {
+        auto owner = read_file(state_ / ".lock"); // omxd's own pid
+        pid_t pid = static_cast<pid_t>(std::stol(owner));
+        BOOST_REQUIRE(pid > 0 && pid != strace_pid_);
+        ::kill(pid, SIGTERM);
+        status_ = wait_child(strace_pid_, 30s);
+        BOOST_REQUIRE_MESSAGE(status_, "omxd under strace did not stop within 30 s; log:\n"
+                                           << log_text());
+        BOOST_CHECK_MESSAGE(WIFEXITED(*status_) && WEXITSTATUS(*status_) == 0,
+                            "omxd under strace: " << describe_wait_status(*status_) << "; log:\n"
+                                                  << log_text());
+        return read_file(trace_);
+    }
+
+  private:
+    void await_listening() {
+        static const std::regex listening(R"(listening on http://127\.0\.0\.1:(\d+))");
+        auto deadline = Clock::now() + 30s;
+        for (;;) {
+            std::smatch m;
+            auto text = log_text();
+            if (std::regex_search(text, m, listening)) {
+                port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+                return;
+            }
+            if (auto status = wait_child(strace_pid_, 0ms)) {
+                status_ = status;
+                BOOST_FAIL("strace/omxd " << describe_wait_status(*status)
+                                          << " before listening (is ptrace "
+                                          << "allowed here?); output:\n"
+                                          << text);
+            }
+            if (Clock::now() > deadline)
+                BOOST_FAIL("omxd under strace did not listen within 30 s:\n" << text);
+            std::this_thread::sleep_for(20ms);
+        }
+    }
+
+    TempDir dir_{"omx-fsync"};
+    fs::path state_, trace_, log_;
+    pid_t strace_pid_ = -1;
+    std::optional<int> status_;
+    std::uint16_t port_ = 0;
+};
+
+// ---------------------------------------------------------------- the scenario
+
+json::object job_body() {
+    return {{"provider", "codex"},
+            {"mode", "team"},
+            {"repo", "acme/widgets"},
+            {"ref", "main"},
+            {"task", "prove the fsync order"},
+            {"options", {{"requireApproval", true}}}};
+}
+
+struct Scenario {
+    std::string job_id;
+    std::string log_path;
+    // For each 201, in order: the seq of the first event it appended.
+    std::vector<std::uint64_t> first_seqs;
+    std::string trace;
+};
+
+// Creates a job and posts three mailbox messages, then stops the server.
+Scenario run_scenario(const std::string& fsync) {
+    TracedOmxd server(fsync);
+    Scenario s;
+    HttpClient http(server.port());
+    auto created = http.post_json("/v1/jobs", job_body());
+    BOOST_REQUIRE_MESSAGE(created.status == 201, created.status << " " << created.body);
+    s.job_id = str(created.json(), "/jobId");
+    s.first_seqs.push_back(1);
+    std::vector<std::string> messages;
+    for (int i = 0; i < 3; ++i) {
+        json::object body{
+            {"kind", "notice"}, {"to", "leader"}, {"message", "message " + std::to_string(i)}};
+        auto r = http.post_json("/v1/jobs/" + s.job_id + "/team/mailbox", body);
+        BOOST_REQUIRE_MESSAGE(r.status == 201, r.status << " " << r.body);
+        messages.push_back(str(r.json(), "/id"));
+    }
+    auto page =
+        http.get("/v1/jobs/" + s.job_id + "/events", {{"Accept", "application/json"}}).json();
+    for (const auto& id : messages)
+        for (const auto& e : at(page, "/items").as_array())
+            if (str(e, "/type") == "team.mailbox.received" && str(e, "/payload/message/id") == id)
+                s.first_seqs.push_back(static_cast<std::uint64_t>(num(e, "/seq")));
+    BOOST_REQUIRE_EQUAL(s.first_seqs.size(), 4u);
+    s.log_path = (fs::canonical(server.state_dir()) / s.job_id / "events.jsonl").string();
+    s.trace = server.stop();
+    return s;
+}
+
+std::string excerpt(const std::string& trace, const std::string& job_id) {
+    std::istringstream in(trace);
+    std::string line, out;
+    while (std::getline(in, line))
+        if (line.find(job_id) != std::string::npos || line.find("HTTP/1.1") != std::string::npos ||
+            line.find("resumed>") != std::string::npos)
+            out += line + "\n";
+    return out.size() > 20000 ? out.substr(0, 20000) + "...\n" : out;
+}
+
+} // namespace
+
+// The trace reader itself, on a hand-written trace in which the sync is split
+// across threads (`<unfinished ...>` / `<... fdatasync resumed>`): the order
+// is judged by when the sync returns, not when it started.
+BOOST_AUTO_TEST_CASE(trace_reader_pairs_split_syscalls_by_pid) {
+    const std::string log = "/s/j/events.jsonl";
+    const std::string write_line =
+        R"(100 10:00:00.000001 pwrite64(9</s/j/events.jsonl>, "{\"v\":1,\"seq\":3,\"id\":\"x\""..., 500, 0) = 500)";
+    const std::string sync_start =
+        "101 10:00:00.000002 fdatasync(9</s/j/events.jsonl> <unfinished ...>";
+    const std::string other = "100 10:00:00.000003 write(2</log>, \"info\", 4) = 4";
+    const std::string sync_end = "101 10:00:00.000004 <... fdatasync resumed>) = 0";
+    const std::string response_start =
+        "100 10:00:00.000005 sendmsg(11<socket:[1]>, {msg_iov=[{iov_base=\"HTTP/1.1 "
+        "201 \", iov_len=13}]} <unfinished ...>";
+    const std::string response_end = "100 10:00:00.000006 <... sendmsg resumed>, 0) = 300";
+
+    auto good = parse_trace(write_line + "\n" + sync_start + "\n" + other + "\n" + sync_end + "\n" +
+                            response_start + "\n" + response_end + "\n");
+    BOOST_REQUIRE_EQUAL(good.size(), 4u);
+    auto responses = created_responses(good);
+    BOOST_REQUIRE_EQUAL(responses.size(), 1u);
+    BOOST_CHECK_EQUAL(responses[0]->start, 4u);
+    BOOST_CHECK_EQUAL(responses[0]->end, 5u);
+    BOOST_CHECK_EQUAL(check_order(good, log, 3, *responses[0]), "");
+    BOOST_CHECK(check_order(good, log, 4, *responses[0]).starts_with("no write"));
+
+    // The response starts while the sync is still running: not durable first.
+    auto bad = parse_trace(write_line + "\n" + sync_start + "\n" + response_start + "\n" +
+                           sync_end + "\n" + response_end + "\n");
+    BOOST_REQUIRE_EQUAL(bad.size(), 3u);
+    auto early = created_responses(bad);
+    BOOST_REQUIRE_EQUAL(early.size(), 1u);
+    BOOST_CHECK(check_order(bad, log, 3, *early[0]).starts_with("no fdatasync"));
+
+    // A failed sync does not count as durable.
+    auto failed = parse_trace(write_line +
+                              "\n101 10:00:00.000002 fdatasync(9</s/j/events.jsonl>) = -1 EIO "
+                              "(Input/output error)\n" +
+                              response_start + "\n" + response_end + "\n");
+    BOOST_CHECK(check_order(failed, log, 3, *created_responses(failed)[0]).find("failed") !=
+                std::string::npos);
+}
+
+// --fsync always: for the job creation and for each mailbox POST, the event's
+// write and the fdatasync of the job's log both return before "HTTP/1.1 201"
+// starts to be written.
+BOOST_AUTO_TEST_CASE(fsync_always_syncs_the_log_before_the_201) {
+    auto s = run_scenario("always");
+    auto calls = parse_trace(s.trace);
+    auto responses = created_responses(calls);
+    BOOST_REQUIRE_MESSAGE(responses.size() == 4, "expected 4 traced '201' responses, found "
+                                                     << responses.size() << "; trace:\n"
+                                                     << excerpt(s.trace, s.job_id));
+    std::size_t syncs = std::count_if(calls.begin(), calls.end(), [&](const Syscall& c) {
+        return c.name == "fdatasync" && c.args.find(s.log_path) != std::string::npos;
+    });
+    BOOST_TEST_MESSAGE("traced " << calls.size() << " syscalls, " << syncs << " fdatasync of "
+                                 << s.log_path);
+    const char* what[] = {"job creation", "mailbox POST 1", "mailbox POST 2", "mailbox POST 3"};
+    for (std::size_t i = 0; i < responses.size(); ++i) {
+        auto problem = check_order(calls, s.log_path, s.first_seqs[i], *responses[i]);
+        BOOST_CHECK_MESSAGE(problem.empty(), what[i] << ": " << problem << "; trace:\n"
+                                                     << excerpt(s.trace, s.job_id));
+    }
+}
+
+// The same check against --fsync off must find no sync before the 201: the
+// test can tell the two apart (it does not pass by construction).
+BOOST_AUTO_TEST_CASE(fsync_off_has_no_sync_before_the_201) {
+    auto s = run_scenario("off");
+    auto calls = parse_trace(s.trace);
+    auto responses = created_responses(calls);
+    BOOST_REQUIRE_MESSAGE(responses.size() == 4, "expected 4 traced '201' responses, found "
+                                                     << responses.size() << "; trace:\n"
+                                                     << excerpt(s.trace, s.job_id));
+    for (std::size_t i = 0; i < responses.size(); ++i) {
+        auto problem = check_order(calls, s.log_path, s.first_seqs[i], *responses[i]);
+        BOOST_CHECK_MESSAGE(problem.starts_with("no fdatasync"),
+                            "response " << i << ": expected no sync before it, got: "
+                                        << (problem.empty() ? "a sync" : problem));
+    }
+}
