@@ -271,6 +271,12 @@ asio::awaitable<ExitStatus> ChildProcess::async_wait() {
 
 void ChildProcess::signal_group(int sig) { ::kill(-pid_, sig); }
 
+void ChildProcess::close_pipes() {
+    boost::system::error_code ec;
+    impl_->out.close(ec);
+    impl_->err.close(ec);
+}
+
 bool ChildProcess::group_alive() const { return ::kill(-pid_, 0) == 0 || errno == EPERM; }
 
 asio::awaitable<ExitStatus> ChildProcess::async_stop(std::chrono::milliseconds grace) {

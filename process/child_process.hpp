@@ -63,6 +63,8 @@ public:
     // returns the leader's exit status. No process of the group survives it.
     boost::asio::awaitable<ExitStatus> async_stop(std::chrono::milliseconds grace);
     bool group_alive() const;
+    // Ends async_read_lines even if a descendant that left the group still holds the pipes.
+    void close_pipes();
 
 private:
     struct Impl;
