@@ -27,7 +27,8 @@ namespace omx::actor {
 namespace {
 
 constexpr std::size_t tail_capacity = 256;      // recent frames of an active job kept in memory
-constexpr std::size_t monitor_capacity = 10000; // recent frames of all jobs
+constexpr std::size_t monitor_capacity = 10000;                  // recent frames of all jobs,
+constexpr std::size_t monitor_capacity_bytes = 16 * 1024 * 1024; // and at most this many bytes of them
 constexpr std::size_t finished_cache_capacity = 256;
 constexpr team::TimeMs idempotency_window_ms = 24LL * 3600 * 1000;
 
@@ -153,7 +154,11 @@ void JobService::publish(Slot& slot, const team::Event& event, std::string_view 
     monitor->seq = ++monitor_seq_;
     monitor->text = sse_frame(std::to_string(monitor->seq), event.type, data);
     monitor_ring_.push_back(monitor);
-    if (monitor_ring_.size() > monitor_capacity) monitor_ring_.pop_front();
+    monitor_ring_bytes_ += monitor->text.size();
+    while (monitor_ring_.size() > monitor_capacity || monitor_ring_bytes_ > monitor_capacity_bytes) {
+        monitor_ring_bytes_ -= monitor_ring_.front()->text.size();
+        monitor_ring_.pop_front();
+    }
     monitor_subscribers_.publish(monitor);
 }
 

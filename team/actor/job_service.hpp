@@ -154,6 +154,7 @@ private:
 
     SubscriberList monitor_subscribers_;
     std::deque<FramePtr> monitor_ring_;
+    std::size_t monitor_ring_bytes_ = 0;
     std::uint64_t monitor_seq_ = 0;
     bool shutting_down_ = false;
 };
