@@ -22,3 +22,6 @@ if ((${#missing[@]})); then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# The real agent CLIs the end-to-end tests run (pinned, into ./.tools).
+"$(dirname "$0")/install-agents.sh"
