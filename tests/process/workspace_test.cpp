@@ -302,6 +302,30 @@ BOOST_AUTO_TEST_CASE(shell_metacharacters_in_repo_or_ref_run_nothing) {
     BOOST_TEST(!fs::exists("/PWNED"));
 }
 
+// A repo or ref beginning with '-' would be read by git as an option
+// (--upload-pack runs a command): refused before git runs at all.
+BOOST_AUTO_TEST_CASE(a_repo_or_ref_beginning_with_a_dash_is_never_an_option) {
+    Repo repo;
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"--upload-pack=touch PWNED", "main"},
+        {"-uPWNED", "main"},
+        {repo.src.string(), "--upload-pack=touch PWNED"},
+        {repo.src.string(), "-b"},
+    };
+    int i = 0;
+    for (const auto& [url, ref] : cases) {
+        BOOST_TEST_CONTEXT(url << " @ " << ref) {
+            auto dir = repo.run_dir("dash" + std::to_string(i++));
+            auto r = prepare(dir, url, ref, repo.options());
+            BOOST_TEST(!r.ok);
+            BOOST_TEST((r.error.starts_with("invalid repo: ") || r.error.starts_with("invalid ref: ")), r.error);
+            BOOST_TEST(!fs::exists(dir / "PWNED"));
+            BOOST_TEST(!fs::exists(dir / "workspace"));
+        }
+    }
+    BOOST_TEST(!fs::exists("PWNED"));
+}
+
 BOOST_AUTO_TEST_CASE(an_existing_workspace_is_reused_as_it_is) {
     Repo repo;
     auto dir = repo.run_dir("reuse");
