@@ -8,7 +8,8 @@ tools/setup.sh
 tools/build.sh omxd
 listen="${OMX_LISTEN:-127.0.0.1:8080}"
 url="http://$listen"
-./build/omxd serve --listen "$listen" --state-dir ./.omx/state/jobs --work-root ./.omx/runs &
+mkdir -p .omx
+./build/omxd serve --listen "$listen" --state-dir ./.omx/state/jobs --work-root ./.omx/runs 2>>.omx/omxd.log &
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server' INT TERM EXIT
 for _ in $(seq 100); do curl -fs "$url/v1/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -26,7 +27,7 @@ import json, sys
 team = json.load(sys.stdin)
 print("phase:", team["phase"])
 for t in team["tasks"]:
-    print(f"  {t[\"id\"]:16} {t[\"role\"]:11} {t[\"status\"]:8} after {t[\"dependencies\"]}")'
+    print("  %-16s %-11s %-8s after %s" % (t["id"], t["role"], t["status"], ", ".join(t["dependencies"]) or "-"))'
 echo
 echo "== a message to the people running it, then cancel"
 curl -fsS -X POST "$url/v1/jobs/$id/team/mailbox" -H 'Content-Type: application/json' \
@@ -37,7 +38,7 @@ echo "== its event stream (SSE, replayed from the log)"
 curl -fsS -N "$url/v1/jobs/$id/events" | grep '^event:' | sed 's/^/  /'
 cat <<MSG
 
-omxd is serving on $url (state in ./.omx). The team engine that runs agents is
+omxd is serving on $url (state in ./.omx, its log in ./.omx/omxd.log). The team engine that runs agents is
 not built yet: jobs are stored, approved, canceled and streamed, but no agent
 runs. Try:
   curl -X POST $url/v1/jobs -H 'Content-Type: application/json' \\
