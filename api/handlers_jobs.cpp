@@ -80,6 +80,7 @@ asio::awaitable<Response> create_job(const Request& req, ApiContext& ctx) {
     }
     auto out = co_await ctx.jobs.async_create(std::move(request), key, request_hash(value));
     if (out.failure != actor::Failure::none) co_return failure_response(out.failure, out.message);
+    if (!out.job) co_return error_response(503, "the job created with this Idempotency-Key cannot be read");
     auto response = json_response(201, json::object{{"jobId", out.job->id}, {"status", team::to_string(out.job->status)}});
     response.headers.emplace_back("Location", location_of(req, out.job->id));
     co_return response;

@@ -102,7 +102,7 @@ asio::awaitable<bool> write_response(beast::tcp_stream& stream, const Response& 
     for (auto& [k, v] : r.headers) res.set(k, v);
     res.body() = r.body;
     res.keep_alive(keep_alive);
-    res.prepare_payload();
+    if (r.status != 204) res.prepare_payload(); // a 204 carries no Content-Length (RFC 9110 8.6)
     stream.expires_after(timeout);
     auto [ec, n] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
     co_return !ec;
@@ -138,11 +138,16 @@ asio::awaitable<void> serve_job_stream(beast::tcp_stream& stream, const Request&
     if (!co_await out.head()) co_return;
     while (sent < start.last_seq) {
         auto frames = co_await ctx.jobs.async_frames(job_id, sent, start.last_seq, replay_batch);
-        if (frames.empty()) break;
         std::string batch;
-        for (auto& f : frames) batch += f->text;
+        std::uint64_t next = sent;
+        for (auto& f : frames) {
+            if (f->seq != next + 1) break; // unreadable or out of order: end here, never skip or repeat
+            batch += f->text;
+            next = f->seq;
+        }
+        if (next == sent) co_return; // the log cannot continue the replay: the client resumes later
         if (!co_await out.write(batch)) co_return;
-        sent = frames.back()->seq;
+        sent = next;
     }
     if (start.terminal) {
         auto end = end_frame(start.status, start.last_seq);

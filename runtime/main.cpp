@@ -45,8 +45,7 @@ void raise_open_file_limit() {
 }
 
 asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals, asio::io_context& io, omx::api::HttpServer& server,
-                                         omx::actor::JobService& jobs, omx::store::FileStore& store,
-                                         const omx::Config& config) {
+                                         omx::actor::JobService& jobs, const omx::Config& config) {
     int sig = co_await signals.async_wait(asio::use_awaitable);
     omx::log::info("shutting down", {{"signal", std::to_string(sig)}});
     omx::log::flush();
@@ -56,10 +55,17 @@ asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals, asio::io_con
         omx::log::flush();
         std::_Exit(130);
     });
-    server.stop_accepting();
-    co_await jobs.async_shutdown(); // streams ended, records written, logs synced
-    co_await server.async_wait_sessions(config.scaled(config.shutdown_grace));
-    store.stop();
+    auto grace = config.scaled(config.shutdown_grace);
+    // A last resort against a disk that never answers: the promise is grace + 5 s.
+    std::thread([grace] {
+        std::this_thread::sleep_for(grace + std::chrono::seconds(4));
+        omx::log::error("shutdown did not finish in time: exiting");
+        omx::log::flush();
+        std::_Exit(1);
+    }).detach();
+    server.stop_accepting();                          // stage 1: no new connections, idle ones closed
+    co_await jobs.async_shutdown(grace);              // stage 2: streams ended, commands finished, all persisted
+    co_await server.async_wait_sessions(grace);       // stage 3: answers in flight written
     omx::log::info("stopped");
     omx::log::flush();
     io.stop(); // everything is persisted; leftover idle timers need not run down
@@ -104,7 +110,15 @@ int main(int argc, char** argv) {
         omx::log::warn("TIME SCALE IS NOT 1: every duration is multiplied", {{"timeScale", std::to_string(config.time_scale)}});
     server.start();
     store.start();
-    asio::co_spawn(io, shutdown_on_signal(signals, io, server, jobs, store, config), asio::detached);
+    asio::co_spawn(io, shutdown_on_signal(signals, io, server, jobs, config), [&io](std::exception_ptr e) {
+        if (!e) return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            omx::log::error("shutdown failed", {{"error", ex.what()}});
+        }
+        io.stop();
+    });
     omx::log::info("listening on http://" + config.host + ":" + std::to_string(server.port()));
     omx::log::flush();
 
@@ -112,6 +126,7 @@ int main(int argc, char** argv) {
     for (int i = 1; i < config.threads; ++i) extra.emplace_back([&io] { io.run(); });
     io.run();
     for (auto& t : extra) t.join();
+    pool.join(); // record writes still on the pool finish while the store exists
     omx::log::flush();
     return 0;
 }

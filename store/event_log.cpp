@@ -29,6 +29,9 @@ struct EventLog::Log {
     bool indexed = false;               // offsets cover the whole file
     bool dirty = false;                 // written since the last sync (interval policy)
     int pending = 0;                    // appends queued or in flight
+    // A new log: its directory and the state root must be synced too, once,
+    // or a crash could lose the job's whole directory entry.
+    std::vector<std::filesystem::path> unsynced_dirs;
     ~Log() {
         if (fd >= 0) ::close(fd);
     }
@@ -59,6 +62,7 @@ void EventLog::open(const std::string& job_id, const std::filesystem::path& path
     log->path = path;
     log->size = size;
     log->indexed = size == 0;
+    if (size == 0 && policy_ != FsyncPolicy::off) log->unsynced_dirs = {path.parent_path(), path.parent_path().parent_path()};
     logs_[job_id] = std::move(log);
 }
 
@@ -67,7 +71,7 @@ bool EventLog::is_open(const std::string& job_id) const { return logs_.count(job
 void EventLog::close(const std::string& job_id) {
     auto it = logs_.find(job_id);
     if (it == logs_.end() || it->second->pending > 0) return;
-    if (it->second->dirty) retired_.push_back(std::move(it->second)); // synced, then closed, by the next interval
+    if (it->second->dirty || syncing_ > 0) retired_.push_back(std::move(it->second)); // synced, then closed, later
     logs_.erase(it);
 }
 
@@ -154,71 +158,116 @@ std::error_code write_all(int fd, std::string_view bytes, std::uint64_t at) {
 }
 } // namespace
 
+namespace {
+std::error_code sync_directory(const std::filesystem::path& dir) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return std::error_code(errno, std::generic_category());
+    std::error_code ec;
+    if (::fsync(fd) != 0) ec = std::error_code(errno, std::generic_category());
+    ::close(fd);
+    return ec;
+}
+
+// What one log needs synced: its data, and for a new log its directories.
+struct SyncTarget {
+    void* log;
+    int fd;
+    std::vector<std::filesystem::path> dirs;
+};
+
+std::map<void*, std::error_code> sync_targets(const std::vector<SyncTarget>& targets) {
+    std::map<void*, std::error_code> errors;
+    for (auto& t : targets) {
+        std::error_code ec;
+        if (::fdatasync(t.fd) != 0) ec = std::error_code(errno, std::generic_category());
+        for (auto& dir : t.dirs)
+            if (!ec) ec = sync_directory(dir);
+        if (ec) errors[t.log] = ec;
+    }
+    return errors;
+}
+} // namespace
+
 // One batch at a time: write every queued append, sync each touched file once,
 // then complete them all. Appends that arrive meanwhile form the next batch.
 asio::awaitable<void> EventLog::write_batches() {
-    while (!queue_.empty()) {
-        auto batch = std::move(queue_);
+    std::vector<std::shared_ptr<Pending>> batch;
+    try {
+        while (!queue_.empty()) {
+            batch = std::move(queue_);
+            queue_.clear();
+            co_await write_batch(batch);
+            for (auto& p : batch) p->complete();
+            batch.clear();
+        }
+    } catch (const std::exception& e) { // a bug or no memory: fail the appends, never hang them
+        log::error("event log writer failed", {{"error", e.what()}});
+        for (auto* list : {&batch, &queue_})
+            for (auto& p : *list) {
+                if (!p->error) p->error = std::make_error_code(std::errc::io_error);
+                p->complete();
+            }
         queue_.clear();
-        std::map<Log*, std::uint64_t> start_of; // size of each touched log before this batch
-        for (auto& p : batch) {
-            Log& log = p->log;
-            start_of.emplace(&log, log.size);
-            p->error = write_all(log.fd, p->bytes, log.size);
-            if (p->error) {
-                if (::ftruncate(log.fd, static_cast<off_t>(log.size)) != 0)
-                    log::error("cannot truncate event log after a failed write", {{"path", log.path.string()}});
-                continue;
-            }
-            if (log.indexed) index_lines(log, log.size, p->bytes);
-            log.size += p->bytes.size();
-            log.dirty = policy_ == FsyncPolicy::interval;
-        }
-        if (policy_ == FsyncPolicy::always) {
-            std::vector<std::pair<Log*, int>> fds;
-            for (auto& [log, _] : start_of) fds.emplace_back(log, log->fd);
-            // (A named lambda: GCC 12 destroys capturing temporaries in a co_await expression twice.)
-            auto sync = [fds] {
-                std::map<Log*, std::error_code> errors;
-                for (auto& [log, fd] : fds)
-                    if (::fdatasync(fd) != 0) errors[log] = std::error_code(errno, std::generic_category());
-                return errors;
-            };
-            auto failed = co_await pool_.run(std::move(sync));
-            for (auto& [log, ec] : failed) {
-                // Not durable: take the whole batch of this log back out.
-                auto start = start_of[log];
-                if (::ftruncate(log->fd, static_cast<off_t>(start)) != 0)
-                    log::error("cannot truncate event log after a failed sync", {{"path", log->path.string()}});
-                log->size = start;
-                if (log->indexed)
-                    while (!log->offsets.empty() && log->offsets.back() >= start) log->offsets.pop_back();
-                for (auto& p : batch)
-                    if (&p->log == log && !p->error) p->error = ec;
-            }
-            for (auto& [log, _] : start_of) log->dirty = false;
-        }
-        for (auto& p : batch) p->complete();
     }
     writing_ = false;
 }
 
+asio::awaitable<void> EventLog::write_batch(const std::vector<std::shared_ptr<Pending>>& batch) {
+    std::map<Log*, std::uint64_t> start_of; // size of each touched log before this batch
+    for (auto& p : batch) {
+        Log& log = p->log;
+        start_of.emplace(&log, log.size);
+        p->error = write_all(log.fd, p->bytes, log.size);
+        if (p->error) {
+            if (::ftruncate(log.fd, static_cast<off_t>(log.size)) != 0)
+                log::error("cannot truncate event log after a failed write", {{"path", log.path.string()}});
+            continue;
+        }
+        if (log.indexed) index_lines(log, log.size, p->bytes);
+        log.size += p->bytes.size();
+        log.dirty = policy_ == FsyncPolicy::interval;
+    }
+    if (policy_ != FsyncPolicy::always) co_return;
+    std::vector<SyncTarget> targets;
+    for (auto& [log, _] : start_of) targets.push_back({log, log->fd, log->unsynced_dirs});
+    // (A named lambda: GCC 12 destroys capturing temporaries in a co_await expression twice.)
+    auto sync = [targets] { return sync_targets(targets); };
+    auto failed = co_await pool_.run(std::move(sync));
+    for (auto& [log, _] : start_of) {
+        auto it = failed.find(log);
+        if (it == failed.end()) {
+            log->unsynced_dirs.clear();
+            continue;
+        }
+        // Not durable: take the whole batch of this log back out.
+        auto start = start_of[log];
+        if (::ftruncate(log->fd, static_cast<off_t>(start)) != 0)
+            log::error("cannot truncate event log after a failed sync", {{"path", log->path.string()}});
+        log->size = start;
+        if (log->indexed)
+            while (!log->offsets.empty() && log->offsets.back() >= start) log->offsets.pop_back();
+        for (auto& p : batch)
+            if (&p->log == log && !p->error) p->error = it->second;
+    }
+}
+
 asio::awaitable<void> EventLog::async_sync_all() {
-    std::vector<int> fds;
+    std::vector<SyncTarget> targets;
     for (auto& [_, log] : logs_)
-        if (log->dirty) {
-            fds.push_back(log->fd);
+        if (log->dirty || !log->unsynced_dirs.empty()) {
+            targets.push_back({log.get(), log->fd, std::move(log->unsynced_dirs)});
+            log->unsynced_dirs.clear();
             log->dirty = false;
         }
-    auto retired = std::move(retired_); // keeps their fds open until synced
+    auto retired = std::move(retired_); // their fds stay open until synced
     retired_.clear();
-    for (auto& log : retired) fds.push_back(log->fd);
-    if (fds.empty()) co_return;
-    auto sync = [fds] {
-        for (int fd : fds) ::fdatasync(fd);
-        return 0;
-    };
-    co_await pool_.run(std::move(sync));
+    for (auto& log : retired) targets.push_back({log.get(), log->fd, log->unsynced_dirs});
+    if (targets.empty()) co_return;
+    ++syncing_; // close() retires instead of closing while a sync may use the fd
+    auto sync = [targets] { return sync_targets(targets); };
+    auto failed = co_await pool_.run(std::move(sync));
+    --syncing_;
+    for (auto& [log, ec] : failed) log::error("event log sync failed", {{"error", ec.message()}});
 }
 
 asio::awaitable<void> EventLog::interval_loop() {

@@ -53,6 +53,7 @@ private:
     struct Log;
     struct Pending;
     boost::asio::awaitable<void> write_batches();
+    boost::asio::awaitable<void> write_batch(const std::vector<std::shared_ptr<Pending>>& batch);
     boost::asio::awaitable<void> interval_loop();
     void index_lines(Log&, std::uint64_t from, std::string_view bytes);
 
@@ -64,6 +65,7 @@ private:
     std::vector<std::shared_ptr<Pending>> queue_;
     bool writing_ = false;
     bool stopped_ = false;
+    int syncing_ = 0; // interval syncs in flight
     std::unique_ptr<boost::asio::steady_timer> interval_timer_;
 };
 

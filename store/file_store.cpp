@@ -94,6 +94,43 @@ void FileStore::open() {
 void FileStore::start() { log_.start_interval_sync(); }
 void FileStore::stop() { log_.stop(); }
 
+// The record (when consistent) plus every whole, valid event after it. Stops
+// at the first line that is torn, unreadable, out of sequence or not applicable.
+FileStore::CaughtUp FileStore::catch_up(const std::string& id, const fs::path& dir) const {
+    auto log_path = dir / events_file;
+    std::error_code ec;
+    auto file_size = fs::exists(log_path) ? fs::file_size(log_path, ec) : 0;
+    auto record = read_record(dir / record_file);
+    if (record && record->log_size > file_size) record.reset(); // log lost its end (OS crash): refold
+    CaughtUp out;
+    out.from_record = record.has_value();
+    if (record) {
+        out.job = std::move(record->job);
+        out.log_size = record->log_size;
+    }
+    if (out.log_size == file_size) return out;
+    auto tail = read_file(log_path, out.log_size);
+    std::size_t pos = 0;
+    while (pos < tail.size()) {
+        auto nl = tail.find('\n', pos);
+        if (nl == std::string::npos) break;
+        auto event = parse_event_line(std::string_view(tail).substr(pos, nl - pos));
+        const std::string& owner = out.job.id.empty() ? id : out.job.id;
+        if (!event || event->seq != out.job.lastSeq + 1 || event->jobId != owner) break;
+        try {
+            team::apply(out.job, *event);
+        } catch (const std::exception& e) {
+            log::error("event does not apply; log ends there", {{"job", id}, {"seq", std::to_string(event->seq)},
+                                                                 {"error", e.what()}});
+            break;
+        }
+        pos = nl + 1;
+        ++out.applied;
+    }
+    out.log_size += pos;
+    return out;
+}
+
 // Brings one job up to date with its log: the record is the starting point when
 // it is consistent, the log fills in what the record missed, and a torn or
 // unreadable tail of the log is cut off.
@@ -105,32 +142,11 @@ std::optional<team::Job> FileStore::recover_job(const fs::path& dir) {
     auto log_path = dir / events_file;
     std::error_code ec;
     auto file_size = fs::exists(log_path) ? fs::file_size(log_path, ec) : 0;
-    auto record = read_record(dir / record_file);
-    if (record && record->log_size > file_size) record.reset(); // log lost its end (OS crash): refold
-    team::Job job = record ? record->job : team::Job{};
-    std::uint64_t good = record ? record->log_size : 0;
-
-    auto tail = read_file(log_path, good);
-    std::size_t pos = 0;
-    std::uint64_t applied = 0;
-    while (pos < tail.size()) {
-        auto nl = tail.find('\n', pos);
-        if (nl == std::string::npos) break;
-        auto event = parse_event_line(std::string_view(tail).substr(pos, nl - pos));
-        if (!event || event->seq != job.lastSeq + 1 || (job.id.empty() && event->jobId != id) ||
-            (!job.id.empty() && event->jobId != job.id))
-            break;
-        try {
-            team::apply(job, *event);
-        } catch (const std::exception& e) {
-            log::error("event does not apply; log cut there", {{"job", id}, {"seq", std::to_string(event->seq)},
-                                                                {"error", e.what()}});
-            break;
-        }
-        pos = nl + 1;
-        ++applied;
-    }
-    good += pos;
+    auto caught_up = catch_up(id, dir);
+    bool had_record = caught_up.from_record;
+    team::Job job = std::move(caught_up.job);
+    std::uint64_t good = caught_up.log_size;
+    std::uint64_t applied = caught_up.applied;
     if (good < file_size) {
         log::warn("cut a torn or unreadable end of an event log",
                   {{"job", id}, {"bytes", std::to_string(file_size - good)}});
@@ -142,9 +158,9 @@ std::optional<team::Job> FileStore::recover_job(const fs::path& dir) {
         fs::remove_all(dir);
         return std::nullopt;
     }
-    if (applied > 0 || !record) {
+    if (applied > 0 || !had_record) {
         RecordWriter::write_now(dir / record_file, record_json(job, good));
-        if (record) log::info("record brought up to date from its log", {{"job", id}, {"events", std::to_string(applied)}});
+        if (had_record) log::info("record brought up to date from its log", {{"job", id}, {"events", std::to_string(applied)}});
     }
     if (!team::is_terminal(job.status)) log_.open(id, log_path, good);
     return job;
@@ -179,6 +195,7 @@ void FileStore::discard_job(const std::string& job_id) {
 
 void FileStore::reopen(const team::Job& job) {
     if (log_.is_open(job.id)) return;
+    closed_offsets_.erase(job.id);
     auto path = job_dir(job.id) / events_file;
     std::error_code ec;
     auto size = fs::file_size(path, ec);
@@ -196,40 +213,82 @@ void FileStore::save_record(const team::Job& job) {
     records_.save(job_dir(job.id) / record_file, record_json(job, log_.size(job.id)));
 }
 
-asio::awaitable<void> FileStore::async_flush() {
-    co_await records_.async_drain();
+asio::awaitable<void> FileStore::async_flush(std::chrono::steady_clock::time_point deadline) {
+    co_await records_.async_drain(deadline);
     co_await log_.async_sync_all();
 }
 
 std::optional<team::Job> FileStore::load_job(const std::string& job_id) const {
-    auto record = read_record(job_dir(job_id) / record_file);
-    if (!record) return std::nullopt;
-    return std::move(record->job);
+    // The record of a finished job can lag its log (a failed or lost record
+    // write): the log wins, so a reopened job continues its own sequence.
+    auto caught_up = catch_up(job_id, job_dir(job_id));
+    if (caught_up.job.id.empty()) return std::nullopt;
+    return std::move(caught_up.job);
 }
 
-std::vector<std::string> FileStore::read_events(const std::string& job_id, std::uint64_t after, std::size_t limit) {
+namespace {
+
+// Whole lines from `offset` (a line start) up to `end` (or EOF), at most `limit`,
+// read in chunks: never more of the file than the lines asked for.
+std::vector<std::string> read_lines(const fs::path& path, std::uint64_t offset, std::optional<std::uint64_t> end,
+                                    std::size_t limit) {
     std::vector<std::string> lines;
-    auto path = job_dir(job_id) / events_file;
-    std::uint64_t from = 0, skip = after;
-    std::uint64_t end = 0;
-    if (log_.is_open(job_id)) {
-        end = log_.size(job_id);
-        auto offset = log_.offset_of(job_id, after + 1);
-        if (!offset) return lines;
-        from = *offset;
-        skip = 0;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return lines;
+    std::string pending, chunk(64 * 1024, '\0');
+    while (lines.size() < limit && (!end || offset < *end)) {
+        auto want = end ? std::min<std::uint64_t>(chunk.size(), *end - offset) : chunk.size();
+        ssize_t n = ::pread(fd, chunk.data(), static_cast<std::size_t>(want), static_cast<off_t>(offset));
+        if (n <= 0) break;
+        offset += static_cast<std::uint64_t>(n);
+        pending.append(chunk.data(), static_cast<std::size_t>(n));
+        std::size_t pos = 0;
+        for (auto nl = pending.find('\n'); nl != std::string::npos && lines.size() < limit;
+             nl = pending.find('\n', pos)) {
+            lines.emplace_back(pending, pos, nl - pos);
+            pos = nl + 1;
+        }
+        pending.erase(0, pos);
     }
-    auto text = read_file(path, from);
-    if (end) text.resize(std::min<std::uint64_t>(text.size(), end - from)); // only durable, whole lines
-    std::size_t pos = 0;
-    while (pos < text.size() && lines.size() < limit) {
-        auto nl = text.find('\n', pos);
-        if (nl == std::string::npos) break;
-        if (skip > 0) --skip;
-        else lines.emplace_back(text, pos, nl - pos);
-        pos = nl + 1;
-    }
+    ::close(fd);
     return lines;
+}
+
+// Start offsets of every line of a file.
+std::vector<std::uint64_t> line_offsets(const fs::path& path) {
+    std::vector<std::uint64_t> offsets;
+    std::ifstream in(path, std::ios::binary);
+    std::string chunk(64 * 1024, '\0');
+    std::uint64_t at = 0, line_start = 0;
+    while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
+        auto n = static_cast<std::size_t>(in.gcount());
+        for (std::size_t i = 0; i < n; ++i)
+            if (chunk[i] == '\n') {
+                offsets.push_back(line_start);
+                line_start = at + i + 1;
+            }
+        at += n;
+    }
+    return offsets;
+}
+
+} // namespace
+
+std::vector<std::string> FileStore::read_events(const std::string& job_id, std::uint64_t after, std::size_t limit) {
+    auto path = job_dir(job_id) / events_file;
+    if (log_.is_open(job_id)) {
+        auto offset = log_.offset_of(job_id, after + 1);
+        if (!offset) return {};
+        return read_lines(path, *offset, log_.size(job_id), limit); // only written, whole lines
+    }
+    // A finished job's log no longer changes: index it once, keep a few indexes.
+    auto it = closed_offsets_.find(job_id);
+    if (it == closed_offsets_.end()) {
+        if (closed_offsets_.size() >= 64) closed_offsets_.clear();
+        it = closed_offsets_.emplace(job_id, line_offsets(path)).first;
+    }
+    if (after >= it->second.size()) return {};
+    return read_lines(path, it->second[after], std::nullopt, limit);
 }
 
 std::optional<std::string> FileStore::check_writable() const {

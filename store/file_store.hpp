@@ -12,9 +12,11 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace omx {
@@ -47,8 +49,8 @@ public:
     boost::asio::awaitable<void> async_append(const std::string& job_id, std::string lines);
     void save_record(const team::Job& job);
     bool record_pending(const std::string& job_id) const { return records_.pending(job_dir(job_id) / "record.json"); }
-    // Shutdown: every record written and every log synced.
-    boost::asio::awaitable<void> async_flush();
+    // Shutdown: every record written (waiting until `deadline` at most) and every log synced.
+    boost::asio::awaitable<void> async_flush(std::chrono::steady_clock::time_point deadline);
 
     std::optional<team::Job> load_job(const std::string& job_id) const;
     // Whole event lines (JSON envelopes, no newline) with after < seq, at most `limit`.
@@ -63,11 +65,19 @@ public:
 private:
     std::filesystem::path job_dir(const std::string& id) const { return root_ / id; }
     std::optional<team::Job> recover_job(const std::filesystem::path& dir);
+    struct CaughtUp {
+        team::Job job;             // empty id: no readable creation event
+        std::uint64_t log_size = 0; // bytes of whole lines folded into `job`
+        std::uint64_t applied = 0;  // events applied on top of the record
+        bool from_record = false;
+    };
+    CaughtUp catch_up(const std::string& id, const std::filesystem::path& dir) const;
 
     std::filesystem::path root_;
     StateLock lock_;
     EventLog log_;
     RecordWriter records_;
+    std::unordered_map<std::string, std::vector<std::uint64_t>> closed_offsets_; // line starts of finished logs
 };
 
 } // namespace omx::store

@@ -75,9 +75,9 @@ void RecordWriter::start_write(const std::filesystem::path& path) {
     });
 }
 
-asio::awaitable<void> RecordWriter::async_drain() {
+asio::awaitable<void> RecordWriter::async_drain(std::chrono::steady_clock::time_point deadline) {
     asio::steady_timer timer(executor_);
-    while (!idle()) {
+    while (!idle() && std::chrono::steady_clock::now() < deadline) {
         timer.expires_after(std::chrono::milliseconds(5));
         co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }

@@ -6,6 +6,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -24,7 +25,8 @@ public:
     void save(const std::filesystem::path& path, std::string contents);
     bool idle() const { return slots_.empty(); }
     bool pending(const std::filesystem::path& path) const { return slots_.count(path.string()) > 0; }
-    boost::asio::awaitable<void> async_drain(); // until every pending record is written
+    // Until every pending record is written, or `deadline`.
+    boost::asio::awaitable<void> async_drain(std::chrono::steady_clock::time_point deadline);
 
     // The synchronous form, for start-up repair.
     static void write_now(const std::filesystem::path& path, const std::string& contents);

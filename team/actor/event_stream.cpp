@@ -58,6 +58,11 @@ asio::awaitable<Subscriber::Next> Subscriber::async_next(std::chrono::millisecon
     }
 }
 
+void SubscriberList::add(const std::shared_ptr<Subscriber>& s) {
+    std::erase_if(subscribers_, [](const std::weak_ptr<Subscriber>& w) { return w.expired(); });
+    subscribers_.push_back(s);
+}
+
 void SubscriberList::publish(const FramePtr& frame) {
     std::erase_if(subscribers_, [&](const std::weak_ptr<Subscriber>& w) {
         auto s = w.lock();

@@ -56,7 +56,7 @@ private:
 // Subscribers of one stream (a job, or all jobs). Used on the app strand only.
 class SubscriberList {
 public:
-    void add(const std::shared_ptr<Subscriber>& s) { subscribers_.push_back(s); }
+    void add(const std::shared_ptr<Subscriber>& s);
     void publish(const FramePtr& frame);
     void close_all();
     std::size_t size() const { return subscribers_.size(); }

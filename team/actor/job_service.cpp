@@ -13,7 +13,9 @@
 #include "team/core/events.hpp"
 #include "team/core/json_codec.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -62,7 +64,7 @@ asio::awaitable<T> JobService::on_strand(F f) {
 void JobService::recover() {
     for (auto& job : store_.recover()) {
         index_.upsert(job);
-        if (job.idempotencyKey && job.requestHash)
+        if (job.idempotencyKey && job.requestHash && now_ms() - job.createdAt < idempotency_window_ms)
             idempotency_[*job.idempotencyKey] = {job.id, *job.requestHash, job.createdAt};
         if (team::is_terminal(job.status)) continue;
         auto slot = std::make_unique<Slot>(strand_);
@@ -186,11 +188,22 @@ asio::awaitable<void> JobService::commit(Slot& slot, std::vector<team::EventDraf
     store_.save_record(job);
 }
 
+// Keys older than the 24 h window are dropped now and then, so the map stays bounded.
+void JobService::remember_key(const std::string& key, IdempotencyEntry entry) {
+    if (idempotency_.size() >= next_key_prune_) {
+        auto now = now_ms();
+        std::erase_if(idempotency_, [&](auto& kv) { return now - kv.second.created_at >= idempotency_window_ms; });
+        next_key_prune_ = std::max<std::size_t>(1024, 2 * idempotency_.size());
+    }
+    idempotency_[key] = std::move(entry);
+}
+
 asio::awaitable<CreateOutcome> JobService::async_create(team::JobRequest request,
                                                         std::optional<std::string> key, std::string hash) {
     return on_strand<CreateOutcome>([this, request = std::move(request), key = std::move(key),
                                      hash = std::move(hash)]() -> asio::awaitable<CreateOutcome> {
         if (shutting_down_) co_return CreateOutcome{Failure::unavailable, "server is shutting down", {}, false};
+        InFlight counted(in_flight_);
         std::shared_ptr<AsyncMutex> key_lock;
         if (key) { // requests with the same key are handled one at a time
             auto& l = key_locks_[*key];
@@ -214,7 +227,7 @@ asio::awaitable<CreateOutcome> JobService::async_create(team::JobRequest request
             try {
                 store_.create_job(id);
                 co_await commit(*slot, std::move(decision.events));
-                if (key) idempotency_[*key] = {id, hash, slot->job.createdAt};
+                if (key) remember_key(*key, {id, hash, slot->job.createdAt});
                 outcome = {Failure::none, "", slot->job, false};
                 active_.emplace(id, std::move(slot));
             } catch (const std::exception& e) {
@@ -251,6 +264,7 @@ asio::awaitable<std::optional<JobList>> JobService::async_list(store::ListFilter
 asio::awaitable<JobOutcome> JobService::run_command(const std::string& id,
                                                     std::function<team::Decision(const team::Job&)> decide) {
     if (shutting_down_) co_return JobOutcome{Failure::unavailable, "server is shutting down", {}};
+    InFlight counted(in_flight_);
     Slot* slot = nullptr;
     try {
         slot = activate(id);
@@ -262,17 +276,22 @@ asio::awaitable<JobOutcome> JobService::run_command(const std::string& id,
     co_await slot->lock.async_lock();
     JobOutcome outcome;
     try {
-        auto decision = decide(slot->job);
-        if (decision.refusal) {
+        if (shutting_down_) { // admitted before shutdown began, but nothing may change after the final flush
+            outcome = {Failure::unavailable, "server is shutting down", {}};
+        } else if (auto decision = decide(slot->job); decision.refusal) {
             outcome.failure =
                 decision.refusal->kind == team::RefusalKind::conflict ? Failure::conflict : Failure::not_found;
             outcome.message = decision.refusal->message;
-        } else {
+        } else if (!decision.events.empty()) {
             co_await commit(*slot, std::move(decision.events));
         }
     } catch (const std::system_error& e) {
         outcome.failure = Failure::unavailable;
         outcome.message = std::string("cannot store the change: ") + e.what();
+    } catch (const std::exception& e) { // a bug: keep the server and this job's lock alive
+        log::error("command failed", {{"job", id}, {"error", e.what()}});
+        outcome.failure = Failure::unavailable;
+        outcome.message = std::string("internal error: ") + e.what();
     }
     outcome.job = slot->job;
     slot->lock.unlock();
@@ -362,7 +381,10 @@ asio::awaitable<StreamStart> JobService::async_subscribe(std::string id, std::sh
         start.last_seq = j->lastSeq;
         start.terminal = team::is_terminal(j->status);
         start.status = team::to_string(j->status);
-        if (slot && !start.terminal && !shutting_down_) slot->subscribers.add(s);
+        if (slot && !start.terminal) {
+            if (shutting_down_) s->close(); // the stream ends right after its replay
+            else slot->subscribers.add(s);
+        }
         co_return start;
     });
 }
@@ -392,7 +414,8 @@ asio::awaitable<std::vector<FramePtr>> JobService::async_subscribe_monitor(std::
         if (last_id)
             for (auto& f : monitor_ring_)
                 if (f->seq > *last_id) replay.push_back(f);
-        if (!shutting_down_) monitor_subscribers_.add(s);
+        if (shutting_down_) s->close();
+        else monitor_subscribers_.add(s);
         co_return replay;
     });
 }
@@ -408,12 +431,20 @@ asio::awaitable<json::object> JobService::async_overview(std::size_t limit) {
     return on_strand<json::object>([this, limit]() -> asio::awaitable<json::object> { co_return overview(limit); });
 }
 
-asio::awaitable<void> JobService::async_shutdown() {
-    return on_strand<void>([this]() -> asio::awaitable<void> {
+asio::awaitable<void> JobService::async_shutdown(std::chrono::milliseconds grace) {
+    return on_strand<void>([this, grace]() -> asio::awaitable<void> {
         shutting_down_ = true;
         for (auto& [_, slot] : active_) slot->subscribers.close_all();
         monitor_subscribers_.close_all();
-        co_await store_.async_flush();
+        // Commands admitted before the flag finish their commit first.
+        auto deadline = std::chrono::steady_clock::now() + grace;
+        asio::steady_timer tick(strand_);
+        while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline) {
+            tick.expires_after(std::chrono::milliseconds(5));
+            co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+        co_await store_.async_flush(deadline);
+        store_.stop();
     });
 }
 

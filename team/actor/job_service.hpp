@@ -16,6 +16,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/json/object.hpp>
 
+#include <chrono>
+
 #include <deque>
 #include <functional>
 #include <list>
@@ -112,8 +114,9 @@ public:
 
     boost::asio::awaitable<boost::json::object> async_overview(std::size_t limit);
     boost::asio::awaitable<std::optional<std::string>> async_readiness();
-    // Graceful shutdown: ends every stream, writes every record, syncs every log.
-    boost::asio::awaitable<void> async_shutdown();
+    // Graceful shutdown: ends every stream, lets admitted commands finish, writes
+    // every record and syncs every log, within `grace` as far as the disk allows.
+    boost::asio::awaitable<void> async_shutdown(std::chrono::milliseconds grace);
 
 private:
     struct Slot;
@@ -150,6 +153,8 @@ private:
         team::TimeMs created_at = 0;
     };
     std::unordered_map<std::string, IdempotencyEntry> idempotency_;
+    std::size_t next_key_prune_ = 1024;
+    void remember_key(const std::string& key, IdempotencyEntry entry);
     std::unordered_map<std::string, std::shared_ptr<AsyncMutex>> key_locks_;
 
     SubscriberList monitor_subscribers_;
@@ -157,6 +162,13 @@ private:
     std::size_t monitor_ring_bytes_ = 0;
     std::uint64_t monitor_seq_ = 0;
     bool shutting_down_ = false;
+    int in_flight_ = 0; // commands between admission and their answer
+
+    struct InFlight { // counts a command for the duration of a scope
+        explicit InFlight(int& n) : n_(n) { ++n_; }
+        ~InFlight() { --n_; }
+        int& n_;
+    };
 };
 
 } // namespace omx::actor
