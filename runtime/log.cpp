@@ -27,12 +27,16 @@ std::string_view level_name(LogLevel l) {
     return "?";
 }
 
+// Appenders only take `buffer_mutex_` for a copy into the buffer; the write to
+// stderr happens outside it (under `write_mutex_`, which keeps lines in order),
+// so a slow or stuck stderr never blocks a thread that logs. Past 8 MiB of
+// unwritten lines, lines are dropped and counted.
 class Sink {
 public:
     Sink() : flusher_([this] { run(); }) {}
     ~Sink() {
         {
-            std::lock_guard lock(mutex_);
+            std::lock_guard lock(buffer_mutex_);
             stopping_ = true;
         }
         wake_.notify_one();
@@ -40,35 +44,54 @@ public:
         flush();
     }
     void append(std::string line, bool urgent) {
-        std::lock_guard lock(mutex_);
-        buffer_ += line;
-        if (urgent || buffer_.size() > 64 * 1024) write_out();
+        {
+            std::lock_guard lock(buffer_mutex_);
+            if (buffer_.size() + line.size() > max_buffered) {
+                ++dropped_;
+                return;
+            }
+            buffer_ += line;
+        }
+        if (urgent) wake_.notify_one();
     }
     void flush() {
-        std::lock_guard lock(mutex_);
-        write_out();
+        std::lock_guard writing(write_mutex_);
+        std::string out;
+        {
+            std::lock_guard lock(buffer_mutex_);
+            out.swap(buffer_);
+            if (dropped_) {
+                out += "log: " + std::to_string(dropped_) + " lines dropped (stderr too slow)\n";
+                dropped_ = 0;
+            }
+        }
+        write_out(out);
     }
 
 private:
-    void write_out() {
+    static constexpr std::size_t max_buffered = 8 * 1024 * 1024;
+    static void write_out(const std::string& text) {
         std::size_t done = 0;
-        while (done < buffer_.size()) {
-            ssize_t n = ::write(STDERR_FILENO, buffer_.data() + done, buffer_.size() - done);
-            if (n <= 0) break; // stderr gone: drop the logs rather than block the server
+        while (done < text.size()) {
+            ssize_t n = ::write(STDERR_FILENO, text.data() + done, text.size() - done);
+            if (n <= 0) break; // stderr gone: drop the logs rather than fail the server
             done += static_cast<std::size_t>(n);
         }
-        buffer_.clear();
     }
     void run() {
-        std::unique_lock lock(mutex_);
-        while (!stopping_) {
-            wake_.wait_for(lock, std::chrono::milliseconds(100));
-            write_out();
+        for (;;) {
+            {
+                std::unique_lock lock(buffer_mutex_);
+                wake_.wait_for(lock, std::chrono::milliseconds(100));
+                if (stopping_) return;
+            }
+            flush();
         }
     }
-    std::mutex mutex_;
+    std::mutex buffer_mutex_, write_mutex_;
     std::condition_variable wake_;
     std::string buffer_;
+    std::size_t dropped_ = 0;
     bool stopping_ = false;
     std::thread flusher_;
 };

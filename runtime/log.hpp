@@ -1,5 +1,6 @@
-// Line logging (text or JSON) to stderr. Lines are buffered and flushed by a
-// background thread every 100 ms, so logging never waits on the terminal.
+// Line logging (text or JSON) to stderr. Lines are buffered and written by a
+// background thread every 100 ms (at once for warnings and errors), so logging
+// never waits on the terminal.
 #pragma once
 
 #include "runtime/config.hpp"
