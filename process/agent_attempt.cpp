@@ -8,7 +8,9 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -26,8 +28,16 @@ namespace {
 constexpr std::size_t stderr_tail_bytes = 4 * 1024;
 constexpr std::size_t output_field_bytes = 16 * 1024;
 constexpr std::chrono::seconds pipe_drain_grace{2};
+constexpr std::chrono::milliseconds no_grace{0};
 
-enum class Watch { running, timeout, hang };
+// How the watch over a running attempt ended.
+enum class Watch {
+    ended,   // the leader exited and its output was read (or the drain grace ran out)
+    stopped, // stop() or a cancellation of the caller
+    failed,  // reading the output failed (an observer threw): nobody drains the pipes any more
+    timeout,
+    hang,
+};
 
 std::string seconds_text(std::chrono::milliseconds d) {
     auto ms = d.count();
@@ -71,22 +81,34 @@ struct AgentAttempt::State {
     AttemptSpec spec;
     AttemptObserver observer;
     AgentOutputParser parser;
-    asio::steady_timer wake; // the watchdog's timer; cancelled by output end and by stop()
+    // The one timer async_run sleeps on; cancelled by the end of reading, the
+    // leader's exit and stop(). Everything the detached reader and leader
+    // waiter touch lives here, never in async_run's frame.
+    asio::steady_timer wake;
     std::unique_ptr<ChildProcess> child;
+    std::unique_ptr<AttemptLog> log;
     std::optional<StopReason> stop_requested;
     Clock::time_point last_output = Clock::now();
     bool reading_done = false;
+    std::optional<std::string> read_error; // what the reader ended with, when it threw
+    bool leader_exited = false;
+    Clock::time_point leader_exit_time;
+    ExitStatus leader_status;
     std::string stderr_tail;
     team::Usage last_usage;
 
-    void on_line(AttemptLog& log, Stream stream, std::string_view line);
-    asio::awaitable<Watch> watch(Clock::time_point deadline);
+    void on_line(Stream stream, std::string_view line);
+    asio::awaitable<void> read_output();
+    asio::awaitable<void> wait_for_leader();
+    asio::awaitable<Watch> watch(Clock::time_point deadline, asio::cancellation_state outer);
+    asio::awaitable<void> settle(Clock::time_point until);
+    asio::awaitable<AttemptResult> run(asio::cancellation_state outer);
     void classify(AttemptResult& r, Watch watch) const;
 };
 
-void AgentAttempt::State::on_line(AttemptLog& log, Stream stream, std::string_view line) {
+void AgentAttempt::State::on_line(Stream stream, std::string_view line) {
     last_output = Clock::now();
-    log.line(stream, line);
+    log->line(stream, line);
     if (stream == Stream::err) {
         parser.feed_stderr_line(line);
         stderr_tail += line;
@@ -103,17 +125,62 @@ void AgentAttempt::State::on_line(AttemptLog& log, Stream stream, std::string_vi
     }
 }
 
-// Sleeps until the output ends, the deadline passes, the agent is idle for too
-// long, or stop() is called; says which of the limits (if any) ended it.
-asio::awaitable<Watch> AgentAttempt::State::watch(Clock::time_point deadline) {
-    while (!reading_done && !stop_requested) {
+// Detached: reads both pipes until they close (or are closed). An exception
+// (an observer throwing) ends the reading; the watch then stops the group.
+asio::awaitable<void> AgentAttempt::State::read_output() {
+    ChildProcess::LineHandler handler = [this](Stream stream, std::string_view line) { on_line(stream, line); };
+    try {
+        co_await child->async_read_lines(handler, spec.max_line);
+    } catch (const std::exception& e) {
+        read_error = e.what();
+    } catch (...) {
+        read_error = "unknown exception";
+    }
+    reading_done = true;
+    wake.cancel();
+}
+
+// Detached: completes once the leader has exited and was reaped.
+asio::awaitable<void> AgentAttempt::State::wait_for_leader() {
+    leader_status = co_await child->async_wait();
+    leader_exited = true;
+    leader_exit_time = Clock::now();
+    wake.cancel();
+}
+
+// Sleeps until the leader has exited and its output was read (or, with a
+// descendant still holding the pipes, the drain grace after its exit ran
+// out), the deadline passes, the agent is idle for too long, stop() is called,
+// the caller is cancelled, or reading failed; says which. The limits hold
+// until the leader has exited, also after both pipes were closed early:
+// no output is possible then, so a quiet leader becomes a hang.
+asio::awaitable<Watch> AgentAttempt::State::watch(Clock::time_point deadline, asio::cancellation_state outer) {
+    for (;;) {
+        if (!stop_requested && outer.cancelled() != asio::cancellation_type::none) stop_requested = StopReason::cancel;
+        if (stop_requested) co_return Watch::stopped;
+        if (read_error) co_return Watch::failed;
+        if (reading_done && leader_exited) co_return Watch::ended;
         auto now = Clock::now();
-        if (now >= deadline) co_return Watch::timeout;
-        if (now - last_output >= spec.idle_timeout) co_return Watch::hang;
-        wake.expires_at(std::min(deadline, last_output + spec.idle_timeout));
+        Clock::time_point next;
+        if (leader_exited) { // only the pipes are left: the limits no longer apply
+            if (now >= leader_exit_time + pipe_drain_grace) co_return Watch::ended;
+            next = leader_exit_time + pipe_drain_grace;
+        } else {
+            if (now >= deadline) co_return Watch::timeout;
+            if (now - last_output >= spec.idle_timeout) co_return Watch::hang;
+            next = std::min(deadline, last_output + spec.idle_timeout);
+        }
+        wake.expires_at(next);
         co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    co_return Watch::running;
+}
+
+// Sleeps until the reader and the leader waiter are both done, or `until`.
+asio::awaitable<void> AgentAttempt::State::settle(Clock::time_point until) {
+    while (!(reading_done && leader_exited) && Clock::now() < until) {
+        wake.expires_at(until);
+        co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
 }
 
 void AgentAttempt::State::classify(AttemptResult& r, Watch watch) const {
@@ -124,6 +191,8 @@ void AgentAttempt::State::classify(AttemptResult& r, Watch watch) const {
     };
     r.ok = true;
     if (r.stopped) return fail(stop_class(*r.stopped), std::string(stop_text(*r.stopped)));
+    if (watch == Watch::failed)
+        return fail("exit", "stopped: reading the agent's output failed: " + read_error.value_or("unknown exception"));
     if (watch == Watch::timeout) return fail("timeout", "timed out after " + seconds_text(spec.timeout));
     if (watch == Watch::hang) return fail("hang", "no output for " + seconds_text(spec.idle_timeout));
     if (r.parsed.error) return fail(r.parsed.errorClass.value_or("agent_error"), *r.parsed.error);
@@ -151,61 +220,67 @@ void AgentAttempt::stop(StopReason reason) {
     state_->wake.cancel();
 }
 
+// An outer cancellation must not destroy the frames the reader and the leader
+// waiter still use: it is turned into stop(StopReason::cancel) instead, and the
+// attempt ends as any stopped attempt does. throw_if_cancelled belongs to the
+// whole coroutine thread, so the caller's setting is restored on the way out.
 asio::awaitable<AttemptResult> AgentAttempt::async_run() {
-    State& s = *state_;
+    const bool throw_before = co_await asio::this_coro::throw_if_cancelled();
+    co_await asio::this_coro::throw_if_cancelled(false);
+    asio::cancellation_state outer = co_await asio::this_coro::cancellation_state;
+    AttemptResult result = co_await state_->run(outer);
+    co_await asio::this_coro::throw_if_cancelled(throw_before);
+    co_return result;
+}
+
+// Never returns before the detached reader and leader waiter are done: they use `this`.
+asio::awaitable<AttemptResult> AgentAttempt::State::run(asio::cancellation_state outer) {
     AttemptResult result;
     auto started = Clock::now();
-    std::unique_ptr<AttemptLog> log;
     try {
-        log = std::make_unique<AttemptLog>(s.spec.log_path, s.spec.log_cap);
-        log->note("$ " + s.spec.command);
-        s.child = ChildProcess::spawn(s.executor, {s.spec.command, s.spec.workdir, s.spec.environment});
+        log = std::make_unique<AttemptLog>(spec.log_path, spec.log_cap);
+        log->note("$ " + spec.command);
+        child = ChildProcess::spawn(executor, {spec.command, spec.workdir, spec.environment});
     } catch (const std::exception& e) {
         result.errorClass = "exit";
         result.error = std::string("cannot start the agent: ") + e.what();
         co_return result;
     }
-    result.pid = s.child->pid();
-    if (s.observer.started) s.observer.started(result.pid);
-    s.last_output = Clock::now();
+    result.pid = child->pid();
+    if (observer.started) observer.started(result.pid); // before anything detached uses `this`
+    last_output = Clock::now();
+    asio::co_spawn(executor, read_output(), asio::detached);
+    asio::co_spawn(executor, wait_for_leader(), asio::detached);
 
-    ChildProcess::LineHandler on_line = [&s, &log](Stream stream, std::string_view line) { s.on_line(*log, stream, line); };
-    asio::steady_timer reader_done(s.executor, asio::steady_timer::time_point::max());
-    auto read = s.child->async_read_lines(on_line, s.spec.max_line);
-    asio::co_spawn(s.executor, std::move(read), [&s, &reader_done](std::exception_ptr) {
-        s.reading_done = true;
-        s.wake.cancel();
-        reader_done.cancel();
-    });
-
-    Watch watch = co_await s.watch(started + s.spec.timeout);
-    if (watch != Watch::running || s.stop_requested) {
-        result.stopped = s.stop_requested;
-        log->note(watch == Watch::timeout ? "timeout: stopping the process group"
-                  : watch == Watch::hang  ? "no output for too long: stopping the process group"
-                                          : std::string(stop_text(*s.stop_requested)));
-        co_await s.child->async_stop(s.spec.kill_grace);
+    const Watch ending = co_await watch(started + spec.timeout, outer);
+    Clock::time_point drain_until;
+    if (ending == Watch::ended) {
+        drain_until = leader_exit_time + pipe_drain_grace;
+    } else {
+        result.stopped = stop_requested;
+        log->note(ending == Watch::timeout  ? "timeout: stopping the process group"
+                  : ending == Watch::hang   ? "no output for too long: stopping the process group"
+                  : ending == Watch::failed ? "reading the output failed (" + read_error.value_or("unknown exception") +
+                                                 "): stopping the process group"
+                                           : std::string(stop_text(*stop_requested)));
+        if (ending == Watch::failed) child->close_pipes(); // nobody reads them: the agent must not block on a full pipe
+        co_await child->async_stop(spec.kill_grace);       // returns once the leader was reaped
+        drain_until = Clock::now() + pipe_drain_grace;
     }
-    ExitStatus status = co_await s.child->async_wait();
-    if (!s.reading_done) { // a descendant that left the group may still hold the pipes
-        reader_done.expires_after(pipe_drain_grace);
-        co_await reader_done.async_wait(asio::as_tuple(asio::use_awaitable));
-        if (!s.reading_done) {
-            s.child->signal_group(SIGKILL);
-            s.child->close_pipes();
-            while (!s.reading_done) {
-                reader_done.expires_after(std::chrono::milliseconds(10));
-                co_await reader_done.async_wait(asio::as_tuple(asio::use_awaitable));
-            }
-        }
-    }
-    s.child->signal_group(SIGKILL); // leftovers of a finished leader never outlive the attempt
+    // A descendant may still hold the pipes: they are closed once the drain
+    // grace after the leader's exit is over.
+    co_await settle(drain_until);
+    if (!reading_done) child->close_pipes();
+    // Leftovers of a finished leader never outlive the attempt: killed, and reaped.
+    if (child->group_alive()) co_await child->async_stop(no_grace);
+    co_await settle(Clock::time_point::max());
 
+    const ExitStatus status = leader_status;
     result.exitCode = status.code;
     result.signal = status.signal;
-    result.parsed = s.parser.finish(status.code.value_or(128 + status.signal.value_or(0)));
-    result.stderrTail = std::string(utf8_tail(s.stderr_tail, stderr_tail_bytes));
-    s.classify(result, watch);
+    result.parsed = parser.finish(status.code.value_or(128 + status.signal.value_or(0)));
+    result.stderrTail = std::string(utf8_tail(stderr_tail, stderr_tail_bytes));
+    classify(result, ending);
     result.durationMs = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
     log->note(result.ok ? "finished: ok" : "finished: " + *result.errorClass + ": " + *result.error);
     log->flush();

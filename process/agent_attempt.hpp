@@ -5,6 +5,7 @@
 // The interface the team engine drives: fill an AttemptSpec, observe items and
 // usage live through AttemptObserver, co_await async_run(), and call stop()
 // from the same executor to cancel (cancel, budget, shutdown, reassign).
+// An attempt is driven from one strand or a single-threaded executor.
 #pragma once
 
 #include "process/child_process.hpp"
@@ -64,7 +65,17 @@ public:
     ~AgentAttempt();
 
     // Runs the attempt to its end; never throws for a failure of the agent
-    // (a command that cannot start is a failed attempt, not an exception).
+    // (a command that cannot start is a failed attempt, not an exception; an
+    // observer that throws stops the attempt, which fails with errorClass "exit").
+    // Completes only once the agent's process group is gone and its output was
+    // read: the deadline, the idle timeout and stop() hold until the leader
+    // has exited, also after it closed its stdout and stderr.
+    //
+    // Cancel an attempt with stop(), not by cancelling the awaiting coroutine:
+    // async_run runs with throw_if_cancelled(false) (the caller's setting is
+    // restored when it completes), and a terminal cancellation of the caller
+    // (e.g. a `||` with a timer) is taken as stop(StopReason::cancel) — it
+    // never tears the attempt down while its reader still runs.
     boost::asio::awaitable<AttemptResult> async_run();
     // Ends a running attempt: the whole process group is stopped. Call on the executor.
     void stop(StopReason reason);

@@ -29,13 +29,16 @@ using namespace asio::experimental::awaitable_operators;
 namespace omx::process {
 namespace {
 
-// The exit status of one child, handed from the SIGCHLD handler to its waiter.
+// The exit status of one child, handed from the SIGCHLD handler to its waiters.
 struct WaitState {
-    WaitState(asio::any_io_executor ex) : executor(ex), wakeup(ex) {}
+    WaitState(asio::any_io_executor ex) : executor(ex), wakeup(ex, asio::steady_timer::time_point::max()) {}
     std::mutex mutex;
     std::optional<ExitStatus> status;
     asio::any_io_executor executor;
-    asio::steady_timer wakeup; // cancelled (on `executor`) when the status is known
+    // Never expires; cancelled (on `executor`) when the status is known, which
+    // wakes every waiter at once. Its expiry is never reset: that would cancel
+    // the other waiters' waits.
+    asio::steady_timer wakeup;
 };
 
 ExitStatus decode(int raw) {
@@ -105,15 +108,38 @@ void make_pipe(int fds[2]) {
     if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
 }
 
+// In the child: `fd` moved to a number above 2 (when below), so that no dup2
+// onto 0-2 overwrites another of the three, and every dup2 makes a copy
+// without FD_CLOEXEC.
+int above_stdio(int fd) {
+    if (fd > STDERR_FILENO) return fd;
+    int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    if (moved < 0) ::_exit(127);
+    return moved;
+}
+
+// In the child: closes every descriptor from 3 up. Asio opens its sockets
+// without CLOEXEC, and nothing of the server (listening sockets, clients'
+// connections, store files) may reach an agent.
+void close_from_3(long open_max) {
+    if (::close_range(3, ~0U, 0) == 0) return;
+    // Kernels before 5.9 (ENOSYS): one close per possible descriptor.
+    for (long fd = 3; fd < open_max; ++fd) ::close(static_cast<int>(fd));
+}
+
 // In the child, between fork and exec: only async-signal-safe calls.
-[[noreturn]] void exec_child(pid_t parent, int devnull, int out, int err, const char* cwd, char* const argv[],
-                             char* const envp[]) {
+[[noreturn]] void exec_child(pid_t parent, int devnull, int out, int err, long open_max, const char* cwd,
+                             char* const argv[], char* const envp[]) {
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127); // the parent died before prctl took effect
+    devnull = above_stdio(devnull);
+    out = above_stdio(out);
+    err = above_stdio(err);
     ::dup2(devnull, STDIN_FILENO);
     ::dup2(out, STDOUT_FILENO);
     ::dup2(err, STDERR_FILENO);
+    close_from_3(open_max);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -167,6 +193,13 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(asio::any_io_executor executor
         throw;
     }
     int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (devnull < 0) {
+        int open_errno = errno;
+        for (int fd : {out[0], out[1], err[0], err[1]}) ::close(fd);
+        throw std::system_error(open_errno, std::generic_category(), "open /dev/null");
+    }
+    long open_max = ::sysconf(_SC_OPEN_MAX); // not async-signal-safe: asked before the fork
+    if (open_max < 0) open_max = 1 << 20;
     auto impl = std::make_unique<Impl>(executor);
     pid_t parent = ::getpid();
     pid_t pid;
@@ -174,7 +207,8 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(asio::any_io_executor executor
         auto& reaper = Reaper::of(executor);
         auto lock = reaper.lock();
         pid = ::fork();
-        if (pid == 0) exec_child(parent, devnull, out[1], err[1], cwd.c_str(), argv.data(), envp.data());
+        if (pid == 0) exec_child(parent, devnull, out[1], err[1], open_max, cwd.c_str(), argv.data(),
+                                   envp.data());
         if (pid > 0) reaper.add(pid, impl->wait);
     }
     int fork_errno = errno;
@@ -264,7 +298,6 @@ asio::awaitable<ExitStatus> ChildProcess::async_wait() {
                 co_return *state->status;
             }
         }
-        state->wakeup.expires_at(asio::steady_timer::time_point::max());
         co_await state->wakeup.async_wait(asio::as_tuple(asio::use_awaitable));
     }
 }

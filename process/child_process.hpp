@@ -1,8 +1,11 @@
 // A subprocess as awaitables: `/bin/sh -c COMMAND` started as the leader of a
 // new process group, stdin /dev/null, stdout and stderr as pipes read line by
-// line, PR_SET_PDEATHSIG = SIGKILL; waited for through SIGCHLD (never a
-// blocking wait on the loop), stopped as a whole group (SIGTERM, grace,
-// SIGKILL), always reaped.
+// line, no other descriptor of ours (every fd from 3 up is closed before exec),
+// PR_SET_PDEATHSIG = SIGKILL; waited for through SIGCHLD (never a blocking wait
+// on the loop), stopped as a whole group (SIGTERM, grace, SIGKILL), always reaped.
+//
+// A ChildProcess is driven from one strand or a single-threaded executor: its
+// awaitables and calls must not run on several threads at once.
 //
 // Boost.Process v2 is not used: in 1.81 its pidfd wait may block the loop and
 // its vfork launcher is broken (toolchain.md).
@@ -54,7 +57,8 @@ public:
     boost::asio::awaitable<void> async_read_lines(LineHandler on_line, std::size_t max_line);
     std::uint64_t bytes_cut() const { return bytes_cut_; }
 
-    // Completes once the process has exited and was reaped.
+    // Completes once the process has exited and was reaped. Several coroutines
+    // may wait at once (async_stop waits too).
     boost::asio::awaitable<ExitStatus> async_wait();
 
     // Signals the whole process group (no-op once the group is gone).
@@ -76,6 +80,8 @@ private:
 
 // Installs SIGCHLD handling on the io_context (once per process) and makes this
 // process a child subreaper, so orphaned descendants come back to it and are reaped.
+// The reaper reaps every child of the process (waitpid(-1, WNOHANG)): no other
+// code in the process may wait for children of its own.
 void install_reaper(boost::asio::any_io_executor executor);
 
 } // namespace omx::process

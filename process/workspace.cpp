@@ -7,6 +7,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -20,6 +21,7 @@
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
+using namespace boost::asio::experimental::awaitable_operators;
 
 namespace omx::process {
 namespace {
@@ -29,6 +31,9 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t max_error_bytes = 4096;
 constexpr std::size_t max_line_bytes = 8192;
 constexpr std::size_t max_stdout_lines = 64; // only rev-parse's output is used
+// How long the pipes may stay open after git itself exited: a descendant that
+// left the group (and so survives the group's stop) may hold them for ever.
+constexpr std::chrono::seconds pipe_drain_grace{2};
 
 bool is_hex(char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -100,9 +105,11 @@ struct CommandResult {
 
 // The shared state between a command's reader coroutine and its waiter.
 struct RunState {
-    explicit RunState(asio::any_io_executor ex) : signal(ex) {}
+    explicit RunState(asio::any_io_executor ex) : signal(ex), drain(ex) {}
     asio::steady_timer signal; // cancelled when the reader is done
+    asio::steady_timer drain;  // cancelled when both pipes are closed
     bool finished = false;
+    bool reading_done = false;
     ExitStatus status;
     std::exception_ptr failure;
     std::vector<std::string> out;
@@ -123,21 +130,47 @@ std::string describe(const ExitStatus& s) {
     return "ended abnormally";
 }
 
-// Collects the output (stdout's first lines, stderr's tail) and the exit status.
-// The owners are parameters, so the coroutine frame keeps them alive.
-asio::awaitable<void> read_and_wait(std::shared_ptr<ChildProcess> child, std::shared_ptr<RunState> state) {
+// The owners are parameters in the coroutines below, so their frames keep them alive.
+
+// Collects the output: stdout's first lines, stderr's tail.
+asio::awaitable<void> read_output(std::shared_ptr<ChildProcess> child, std::shared_ptr<RunState> state) {
     RunState* s = state.get();
-    co_await child->async_read_lines(
-        [s](Stream stream, std::string_view line) {
-            if (stream == Stream::out) {
-                if (s->out.size() < max_stdout_lines) s->out.emplace_back(line);
-            } else {
-                s->err_all.append_line(line);
-                if (!is_noise(line)) s->err.append_line(line);
-            }
-        },
-        max_line_bytes);
+    // Named, not written inside the co_await: g++ 12 miscompiles a lambda-expression there.
+    ChildProcess::LineHandler on_line = [s](Stream stream, std::string_view line) {
+        if (stream == Stream::out) {
+            if (s->out.size() < max_stdout_lines) s->out.emplace_back(line);
+        } else {
+            s->err_all.append_line(line);
+            if (!is_noise(line)) s->err.append_line(line);
+        }
+    };
+    try {
+        co_await child->async_read_lines(on_line, max_line_bytes);
+    } catch (...) {
+        state->reading_done = true;
+        state->drain.cancel();
+        throw;
+    }
+    state->reading_done = true;
+    state->drain.cancel();
+}
+
+// The exit status; then, when the pipes are still open pipe_drain_grace after
+// the exit, closes them (ending read_output).
+asio::awaitable<void> wait_and_drain(std::shared_ptr<ChildProcess> child, std::shared_ptr<RunState> state) {
     state->status = co_await child->async_wait();
+    if (state->reading_done) co_return;
+    state->drain.expires_after(pipe_drain_grace);
+    co_await state->drain.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!state->reading_done) child->close_pipes();
+}
+
+// Collects the output and the exit status; completes once git has exited and
+// the pipes are closed, at the latest pipe_drain_grace after git's exit.
+asio::awaitable<void> read_and_wait(std::shared_ptr<ChildProcess> child, std::shared_ptr<RunState> state) {
+    auto reading = read_output(child, state);
+    auto waiting = wait_and_drain(child, state);
+    co_await (std::move(reading) && std::move(waiting));
 }
 
 bool cancel_requested(const asio::cancellation_state& cs) {

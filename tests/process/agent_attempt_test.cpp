@@ -5,15 +5,19 @@
 #include "process/agent_attempt.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <unistd.h>
 
 namespace asio = boost::asio;
@@ -53,27 +57,41 @@ AttemptSpec spec_for(const Scratch& s, std::string command) {
     return spec;
 }
 
-// Runs one attempt; `stop_after` stops it with StopReason::cancel after that long.
-Run run(AttemptSpec spec, std::optional<std::chrono::milliseconds> stop_after = {}) {
+enum class StopBy { stop, cancellation }; // attempt.stop() / a terminal cancellation of the awaiting coroutine
+
+// Runs one attempt; `stop_after` stops it (with StopReason::cancel, or by
+// cancelling the coroutine awaiting it) after that long; `on_item` replaces
+// the item observer.
+Run run(AttemptSpec spec, std::optional<std::chrono::milliseconds> stop_after = {}, StopBy by = StopBy::stop,
+        std::function<void(const OutputItem&)> on_item = {}) {
     asio::io_context io;
     install_reaper(io.get_executor());
     Run r;
     AttemptObserver observer{[&](pid_t pid) { r.pid = pid; }, [&](const OutputItem& i) { r.items.push_back(i); },
                              [&](const omx::team::Usage& u) { r.usage_updates.push_back(u); }};
+    if (on_item) observer.item = on_item;
     auto log_path = spec.log_path;
     AgentAttempt attempt(io.get_executor(), std::move(spec), observer);
     bool done = false;
-    auto body = [&]() -> asio::awaitable<void> { r.result = co_await attempt.async_run(); };
-    asio::co_spawn(io, body(), [&](std::exception_ptr e) {
-        done = true;
-        io.stop();
-        if (e) std::rethrow_exception(e);
-    });
+    asio::cancellation_signal cancel;
+    auto body = [&]() -> asio::awaitable<void> {
+        r.result = co_await attempt.async_run();
+        // The caller's throw_if_cancelled is back: a cancelled caller throws at its next co_await.
+        const bool throws_again = co_await asio::this_coro::throw_if_cancelled();
+        BOOST_TEST(throws_again);
+    };
+    asio::co_spawn(io, body(), asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e) {
+                       done = true;
+                       io.stop();
+                       if (e) std::rethrow_exception(e);
+                   }));
     asio::steady_timer stopper(io);
     if (stop_after) {
         stopper.expires_after(*stop_after);
         stopper.async_wait([&](boost::system::error_code ec) {
-            if (!ec) attempt.stop(StopReason::cancel);
+            if (ec) return;
+            if (by == StopBy::stop) attempt.stop(StopReason::cancel);
+            else cancel.emit(asio::cancellation_type::terminal);
         });
     }
     io.run_for(30s);
@@ -228,4 +246,83 @@ BOOST_AUTO_TEST_CASE(task_output_has_the_schema_fields) {
     BOOST_TEST(out.at("usage").at("totalTokens").as_int64() == 98);
     BOOST_TEST(out.at("threadId").as_string() == "thread-42");
     BOOST_TEST(out.at("signal").is_null());
+}
+
+// B1: an agent that closes stdout and stderr at once and then stays. The
+// pipes are gone, but the timeout, the idle timeout and stop() still hold.
+const std::string closes_its_pipes = "echo started; exec >/dev/null 2>&1; sleep 30";
+
+BOOST_AUTO_TEST_CASE(a_leader_that_closed_its_pipes_still_times_out) {
+    Scratch s;
+    auto spec = spec_for(s, closes_its_pipes);
+    spec.timeout = 600ms;
+    auto r = run(spec);
+    BOOST_TEST(*r.result.errorClass == "timeout");
+    BOOST_TEST(r.result.durationMs < 5000);
+    BOOST_TEST(group_gone(r.pid));
+}
+
+BOOST_AUTO_TEST_CASE(a_leader_that_closed_its_pipes_and_stays_quiet_is_a_hang) {
+    Scratch s;
+    auto spec = spec_for(s, closes_its_pipes);
+    spec.idle_timeout = 400ms;
+    auto r = run(spec);
+    BOOST_TEST(*r.result.errorClass == "hang");
+    BOOST_TEST(*r.result.error == "no output for 400 ms");
+    BOOST_TEST(r.result.durationMs < 5000);
+    BOOST_TEST(group_gone(r.pid));
+}
+
+BOOST_AUTO_TEST_CASE(a_leader_that_closed_its_pipes_can_be_stopped) {
+    Scratch s;
+    auto r = run(spec_for(s, closes_its_pipes), 300ms);
+    BOOST_TEST(*r.result.errorClass == "canceled");
+    BOOST_TEST((r.result.stopped == StopReason::cancel));
+    BOOST_TEST(r.result.durationMs < 5000);
+    BOOST_TEST(group_gone(r.pid));
+}
+
+// A finished leader whose background job still holds the pipes: the attempt
+// ends 2 s after the leader's exit, with the leader's exit status, and the
+// leftover is killed.
+BOOST_AUTO_TEST_CASE(a_finished_leader_is_not_held_up_by_its_background_job) {
+    Scratch s;
+    auto r = run(spec_for(s, "sleep 30 & echo done"));
+    BOOST_TEST(r.result.ok, r.result.error.value_or(""));
+    BOOST_TEST(r.result.exitCode.value() == 0);
+    BOOST_TEST(r.result.durationMs < 5000);
+    BOOST_TEST(group_gone(r.pid));
+}
+
+// An observer that throws ends the reading: the agent, which writes on and on,
+// must not block on a full pipe for ever; the attempt fails naming the exception.
+BOOST_AUTO_TEST_CASE(an_observer_that_throws_stops_the_attempt) {
+    Scratch s;
+    auto spec = spec_for(s, R"(echo '{"type":"thread.started","thread_id":"t"}'
+while :; do echo '{"type":"item.completed","item":{"id":"i","type":"agent_message","text":"more"}}'; done)");
+    int calls = 0;
+    auto r = run(spec, {}, StopBy::stop, [&](const OutputItem&) {
+        ++calls;
+        throw std::runtime_error("observer exploded");
+    });
+    BOOST_TEST(calls == 1);
+    BOOST_TEST(!r.result.ok);
+    BOOST_TEST(*r.result.errorClass == "exit");
+    BOOST_TEST(r.result.error->find("observer exploded") != std::string::npos, *r.result.error);
+    BOOST_TEST(r.result.durationMs < 5000);
+    BOOST_TEST(group_gone(r.pid));
+    BOOST_TEST(r.log.find("observer exploded") != std::string::npos);
+}
+
+// B2: cancelling the coroutine that awaits async_run does not tear the
+// attempt down under its reader: it is stopped like stop(cancel) and returns
+// a result instead of throwing.
+BOOST_AUTO_TEST_CASE(a_cancelled_caller_stops_the_attempt_and_gets_its_result) {
+    Scratch s;
+    auto r = run(spec_for(s, "sh -c 'trap \"\" TERM; while true; do echo tick; sleep 0.05; done' & wait"), 300ms,
+                 StopBy::cancellation);
+    BOOST_TEST(*r.result.errorClass == "canceled");
+    BOOST_TEST((r.result.stopped == StopReason::cancel));
+    BOOST_TEST(group_gone(r.pid));
+    BOOST_TEST(r.log.find(" omx | finished: canceled") != std::string::npos);
 }

@@ -13,6 +13,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <filesystem>
 #include <fstream>
 #include <sys/wait.h>
@@ -101,6 +103,21 @@ BOOST_AUTO_TEST_CASE(runs_in_the_given_directory) {
     auto r = run("pwd", 1 << 20, base_env(), dir);
     BOOST_TEST(r.out.at(0) == dir.string());
     std::filesystem::remove_all(dir);
+}
+
+// Asio opens its sockets without CLOEXEC: nothing of ours (a listening socket,
+// a client's connection, a store file) may reach a child. `ls` shows 0-2 and
+// the one descriptor it opens for the directory it lists.
+BOOST_AUTO_TEST_CASE(a_child_gets_no_descriptor_beyond_stdio) {
+    int file = ::open("/dev/null", O_RDONLY); // no O_CLOEXEC, on purpose
+    int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+    BOOST_REQUIRE(file >= 0);
+    BOOST_REQUIRE(sock >= 0);
+    auto r = run("ls /proc/self/fd");
+    ::close(file);
+    ::close(sock);
+    BOOST_TEST(r.status.code.value() == 0);
+    BOOST_TEST(r.out == (std::vector<std::string>{"0", "1", "2", "3"}));
 }
 
 BOOST_AUTO_TEST_CASE(long_lines_are_cut_and_counted) {

@@ -13,6 +13,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <arpa/inet.h>
+#include <csignal>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -425,4 +426,35 @@ BOOST_AUTO_TEST_CASE(cancellation_stops_git_and_cleans_up) {
     BOOST_TEST(elapsed < 8s);
     BOOST_TEST(no_partial_left(dir));
     server.check_nobody_left();
+}
+
+// A git whose descendant leaves the group (a new session) and keeps the pipes
+// open: git itself exits 0, so the preparation succeeds; the pipes are closed
+// 2 s after git's exit instead of holding the preparation until the deadline
+// (where it was reported as "timed out").
+BOOST_AUTO_TEST_CASE(a_descendant_holding_gits_pipes_does_not_hold_the_preparation) {
+    Repo repo;
+    const auto real_git = sh("command -v git");
+    const auto bin = repo.root / "bin";
+    const auto pids = repo.root / "escaped.pids";
+    fs::create_directories(bin);
+    std::ofstream(bin / "git") << "#!/bin/sh\nsetsid sleep 30 &\necho $! >> '" << pids.string() << "'\nexec '"
+                               << real_git << "' \"$@\"\n";
+    fs::permissions(bin / "git", fs::perms::owner_all);
+    auto opts = repo.options();
+    opts.base_env = {"PATH=" + bin.string() + ":/usr/bin:/bin", "HOME=" + (repo.root / "home").string()};
+    opts.git_timeout = 10s;
+    auto dir = repo.run_dir("escaped");
+    const auto start = std::chrono::steady_clock::now();
+    auto r = prepare(dir, repo.src.string(), "main", opts, 30s);
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    std::ifstream in(pids);
+    int escaped = 0;
+    for (pid_t pid; in >> pid; ++escaped) ::kill(pid, SIGKILL);
+
+    BOOST_TEST(escaped == 2); // git clone, git rev-parse
+    BOOST_TEST_REQUIRE(r.ok, r.error);
+    BOOST_TEST(r.commit == repo.c3);
+    BOOST_TEST(elapsed < 9s);
+    BOOST_TEST(no_partial_left(dir));
 }
