@@ -1,4 +1,4 @@
-// fork/exec of a process group, pipe reading, SIGCHLD-driven reaping, group stop.
+// clone/exec of a process group, pipe reading, SIGCHLD-driven reaping, group stop.
 #include "process/child_process.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -17,6 +17,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <mutex>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <system_error>
@@ -64,7 +66,7 @@ public:
     static Reaper& of(const asio::any_io_executor& ex) {
         return asio::use_service<Reaper>(asio::query(ex, asio::execution::context));
     }
-    // fork() happens under the lock, so a child cannot be reaped before its waiter exists.
+    // The clone happens under the lock, so a child cannot be reaped before its waiter exists.
     std::unique_lock<std::mutex> lock() { return std::unique_lock(mutex_); }
     void add(pid_t pid, std::shared_ptr<WaitState> state) { waiting_[pid] = std::move(state); }
     void reap_now() { on_sigchld(); } // also after a missed signal (signals coalesce)
@@ -127,30 +129,67 @@ void close_from_3(long open_max) {
     for (long fd = 3; fd < open_max; ++fd) ::close(static_cast<int>(fd));
 }
 
-// In the child, between fork and exec: only async-signal-safe calls.
-[[noreturn]] void exec_child(pid_t parent, int devnull, int out, int err, long open_max, const char* cwd,
-                             char* const argv[], char* const envp[]) {
+// What the child needs between clone and exec, prepared by the parent.
+struct ExecArgs {
+    pid_t parent;
+    int devnull, out, err;
+    long open_max;
+    const char* cwd;
+    char* const* argv;
+    char* const* envp;
+};
+
+// In the child, between clone and exec. It shares the parent's memory
+// (CLONE_VM, like vfork) while the parent thread waits: only raw syscalls, no
+// allocation, nothing written but its own locals.
+int exec_child(void* raw) {
+    auto& a = *static_cast<const ExecArgs*>(raw);
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127); // the parent died before prctl took effect
-    devnull = above_stdio(devnull);
-    out = above_stdio(out);
-    err = above_stdio(err);
+    if (::getppid() != a.parent) ::_exit(127); // the parent died before prctl took effect
+    int devnull = above_stdio(a.devnull), out = above_stdio(a.out), err = above_stdio(a.err);
     ::dup2(devnull, STDIN_FILENO);
     ::dup2(out, STDOUT_FILENO);
     ::dup2(err, STDERR_FILENO);
-    close_from_3(open_max);
+    close_from_3(a.open_max);
+    // The parent's handlers (Asio's signal pipe) must never run here: back to
+    // the defaults (SIGPIPE too, which the server ignores), then unblock.
+    for (int sig = 1; sig < NSIG; ++sig) {
+        struct sigaction action {};
+        if (::sigaction(sig, nullptr, &action) != 0) continue;
+        if (action.sa_handler != SIG_DFL && (action.sa_handler != SIG_IGN || sig == SIGPIPE)) {
+            action.sa_handler = SIG_DFL;
+            action.sa_flags = 0;
+            ::sigaction(sig, &action, nullptr);
+        }
+    }
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::signal(SIGPIPE, SIG_DFL);
-    if (::chdir(cwd) != 0) {
+    if (::chdir(a.cwd) != 0) {
         const char msg[] = "omx: cannot enter the working directory\n";
         (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
         ::_exit(127);
     }
-    ::execve("/bin/sh", argv, envp);
+    ::execve("/bin/sh", a.argv, a.envp);
     ::_exit(127);
+}
+
+// Starts exec_child with clone(CLONE_VM | CLONE_VFORK), as posix_spawn does:
+// the cost does not grow with the server's memory (fork copies its page
+// tables), and the calling thread resumes once the child has exec'd or exited.
+// Every signal stays blocked across the clone, so no handler runs in the child.
+pid_t clone_and_exec(ExecArgs& args) {
+    constexpr std::size_t stack_size = 256 * 1024;
+    auto stack = std::make_unique<char[]>(stack_size);
+    sigset_t all, previous;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_BLOCK, &all, &previous);
+    pid_t pid = ::clone(exec_child, stack.get() + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+    int clone_errno = errno;
+    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    errno = clone_errno;
+    return pid;
 }
 
 } // namespace
@@ -198,27 +237,25 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(asio::any_io_executor executor
         for (int fd : {out[0], out[1], err[0], err[1]}) ::close(fd);
         throw std::system_error(open_errno, std::generic_category(), "open /dev/null");
     }
-    long open_max = ::sysconf(_SC_OPEN_MAX); // not async-signal-safe: asked before the fork
+    long open_max = ::sysconf(_SC_OPEN_MAX); // not async-signal-safe: asked before the clone
     if (open_max < 0) open_max = 1 << 20;
     auto impl = std::make_unique<Impl>(executor);
-    pid_t parent = ::getpid();
+    ExecArgs exec_args{::getpid(), devnull, out[1], err[1], open_max, cwd.c_str(), argv.data(), envp.data()};
     pid_t pid;
     {
         auto& reaper = Reaper::of(executor);
         auto lock = reaper.lock();
-        pid = ::fork();
-        if (pid == 0) exec_child(parent, devnull, out[1], err[1], open_max, cwd.c_str(), argv.data(),
-                                   envp.data());
+        pid = clone_and_exec(exec_args);
         if (pid > 0) reaper.add(pid, impl->wait);
     }
-    int fork_errno = errno;
+    int clone_errno = errno;
     ::close(devnull);
     ::close(out[1]);
     ::close(err[1]);
     if (pid < 0) {
         ::close(out[0]);
         ::close(err[0]);
-        throw std::system_error(fork_errno, std::generic_category(), "fork");
+        throw std::system_error(clone_errno, std::generic_category(), "clone");
     }
     ::setpgid(pid, pid); // also from the parent: no window where signals to the group miss it
     impl->pid = pid;

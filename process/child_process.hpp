@@ -44,7 +44,7 @@ class ChildProcess {
 public:
     using LineHandler = std::function<void(Stream, std::string_view line)>;
 
-    // Starts the command; throws std::system_error when fork or pipe fail.
+    // Starts the command; throws std::system_error when clone or pipe fail.
     // The reaper must have been installed on the executor's io_context first.
     static std::unique_ptr<ChildProcess> spawn(boost::asio::any_io_executor executor, const SpawnOptions& options);
     ~ChildProcess();
