@@ -468,6 +468,37 @@ BOOST_AUTO_TEST_CASE(stale_record_is_brought_up_to_date) {
     check_fold_equals_record(dir);
 }
 
+// A finished job whose record.json lags its log while the server runs (a lost
+// record write) is read from the log once it left the in-memory cache: GET
+// shows the logged state, and a resume continues the log's own sequence.
+BOOST_AUTO_TEST_CASE(finished_job_with_a_lagging_record_is_read_from_its_log) {
+    OmxdProcess server;
+    server.start({"--fsync", "off"});
+    HttpClient http(server.port());
+    auto id = create_job(http, 1);
+    auto dir = server.state_dir() / id;
+    wait_for_record(dir, 2);
+    auto old_record = slurp(dir / "record.json");
+    auto message = post_message(http, id, "after the snapshot");
+    cancel_job(http, id);
+    auto job_before = get_json(http, "/v1/jobs/" + id);
+    auto events_before = all_events(http, id);
+    wait_for_record(dir, static_cast<std::int64_t>(events_before.size()));
+    write_file(dir / "record.json", old_record); // lags: lastSeq 2
+
+    for (int i = 0; i < 300; ++i) cancel_job(http, create_job(http, 100 + i)); // pushes it out of the cache
+    BOOST_CHECK_EQUAL(get_json(http, "/v1/jobs/" + id), job_before);
+    BOOST_CHECK_EQUAL(all_events(http, id), events_before);
+    BOOST_CHECK(mailbox_ids(http, id).count(message));
+
+    auto resumed = http.request("POST", "/v1/jobs/" + id + "/actions/resume");
+    BOOST_REQUIRE_MESSAGE(resumed.status == 200, describe(resumed));
+    auto events_after = all_events(http, id); // throws unless the seqs run 1..N
+    BOOST_CHECK_GT(events_after.size(), events_before.size());
+    stop_cleanly(server);
+    check_fold_equals_record(dir);
+}
+
 // (d) After a clean SIGTERM stop, every job directory's record equals the fold
 // of its log (record.json "job" = job_to_record_json(fold(events)); lastSeq
 // and logSize describe the file).

@@ -173,7 +173,7 @@ class TracedOmxd {
                                       "-f",
                                       "-tt",
                                       "-e",
-                                      "trace=fdatasync,write,writev,sendmsg,sendto,pwrite64",
+                                      "trace=fdatasync,fsync,write,writev,sendmsg,sendto,pwrite64",
                                       "-y",
                                       "-s",
                                       "80",
@@ -372,6 +372,25 @@ BOOST_AUTO_TEST_CASE(fsync_always_syncs_the_log_before_the_201) {
         auto problem = check_order(calls, s.log_path, s.first_seqs[i], *responses[i]);
         BOOST_CHECK_MESSAGE(problem.empty(), what[i] << ": " << problem << "; trace:\n"
                                                      << excerpt(s.trace, s.job_id));
+    }
+}
+
+// A new job's directory entry must be durable too: the job's directory and the
+// state root are fsynced (and succeed) before the 201 of its creation starts.
+BOOST_AUTO_TEST_CASE(fsync_always_syncs_a_new_jobs_directories_before_the_201) {
+    auto s = run_scenario("always");
+    auto calls = parse_trace(s.trace);
+    auto responses = created_responses(calls);
+    BOOST_REQUIRE(!responses.empty());
+    const Syscall& created = *responses.front();
+    auto job_dir = fs::path(s.log_path).parent_path();
+    for (const auto& dir : {job_dir, job_dir.parent_path()}) {
+        auto synced = std::any_of(calls.begin(), calls.end(), [&](const Syscall& c) {
+            return c.name == "fsync" && c.args.find("<" + dir.string() + ">") != std::string::npos &&
+                   c.result == "0" && c.end < created.start;
+        });
+        BOOST_CHECK_MESSAGE(synced, "no successful fsync of " << dir << " before the 201; trace:\n"
+                                                              << excerpt(s.trace, s.job_id));
     }
 }
 
