@@ -89,6 +89,22 @@ std::string end_frame(const std::string& status, std::uint64_t last_seq) {
     return "event: end\ndata: {\"status\":\"" + status + "\",\"lastSeq\":" + std::to_string(last_seq) + "}\n\n";
 }
 
+// Cuts the connection the moment its subscriber falls past the buffer limit: a
+// write blocked on a reader that does not read would otherwise hold the
+// connection until its deadline.
+class CutOffOnOverflow {
+public:
+    CutOffOnOverflow(actor::Subscriber& subscriber, beast::tcp_stream& stream) : subscriber_(subscriber) {
+        subscriber_.on_overflow([&stream] { stream.cancel(); });
+    }
+    ~CutOffOnOverflow() { subscriber_.on_overflow(nullptr); } // before the stream goes away
+    CutOffOnOverflow(const CutOffOnOverflow&) = delete;
+    CutOffOnOverflow& operator=(const CutOffOnOverflow&) = delete;
+
+private:
+    actor::Subscriber& subscriber_;
+};
+
 Response problems_response(std::vector<std::string> problems) {
     return error_response(400, boost::json::array(problems.begin(), problems.end()));
 }
@@ -118,6 +134,7 @@ asio::awaitable<void> serve_job_stream(beast::tcp_stream& stream, const Request&
         co_return;
     }
     auto sub = std::make_shared<actor::Subscriber>(stream.get_executor(), ctx.config.sse_buffer);
+    CutOffOnOverflow cut_off(*sub, stream);
     auto start = co_await ctx.jobs.async_subscribe(job_id, sub);
     if (!start.found) {
         auto not_found = error_response(404, "job " + job_id + " not found");
@@ -187,6 +204,7 @@ asio::awaitable<void> serve_monitor_stream(beast::tcp_stream& stream, const Requ
         co_return;
     }
     auto sub = std::make_shared<actor::Subscriber>(stream.get_executor(), ctx.config.sse_buffer);
+    CutOffOnOverflow cut_off(*sub, stream);
     auto replay = co_await ctx.jobs.async_subscribe_monitor(sub, params.last_event_id);
     StreamWriter out(stream, timeout);
     if (!co_await out.head()) co_return;

@@ -28,6 +28,7 @@ void Subscriber::push(FramePtr frame) {
         overflow_ = true;
         queue_.clear();
         queued_bytes_ = 0;
+        if (overflow_action_) overflow_action_();
     } else {
         queue_.push_back(std::move(frame));
     }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,10 @@ public:
     // Thread-safe: hops to the subscriber's executor.
     void deliver(FramePtr frame);
     void close();
+    // Run on the subscriber's executor the moment its queue passes the byte
+    // limit (the SSE session cancels its blocked write). Reset it before the
+    // stream it refers to goes away.
+    void on_overflow(std::function<void()> action) { overflow_action_ = std::move(action); }
 
     enum class Wake { frame, idle, closed, overflow };
     struct Next {
@@ -51,6 +56,7 @@ private:
     std::size_t byte_limit_;
     bool closed_ = false;
     bool overflow_ = false;
+    std::function<void()> overflow_action_;
 };
 
 // Subscribers of one stream (a job, or all jobs). Used on the app strand only.

@@ -20,6 +20,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <filesystem>
 #include <thread>
 #include <vector>
 
@@ -29,6 +30,8 @@ using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 
 namespace {
+
+namespace fs = std::filesystem;
 
 constexpr milliseconds wait = 10s; // bound of every single wait in this file
 
@@ -40,6 +43,16 @@ struct Server {
         omxd.start(extra);
     }
     std::uint16_t port() const { return omxd.port(); }
+    // Sockets the server holds open (listening socket and connections).
+    int open_sockets() const {
+        int n = 0;
+        for (auto& fd : fs::directory_iterator("/proc/" + std::to_string(omxd.pid()) + "/fd")) {
+            std::error_code ec;
+            auto target = fs::read_symlink(fd.path(), ec);
+            if (!ec && target.string().starts_with("socket:")) ++n;
+        }
+        return n;
+    }
 };
 
 std::string create_job(HttpClient& http, bool require_approval = false) {
@@ -576,8 +589,9 @@ BOOST_AUTO_TEST_CASE(monitor_stream_carries_every_job_and_replays_with_last_even
 }
 
 BOOST_AUTO_TEST_CASE(slow_reader_is_cut_off_while_others_receive_everything) {
-    // 64 KiB queued per client; write deadline 30 s * 0.05 = 1.5 s; keepalive 10 s * 0.05.
-    Server server({"--sse-buffer", "65536", "--time-scale", "0.05", "--sse-keepalive", "10"});
+    // 64 KiB queued per client, default time scale: the 30 s write deadline is far
+    // beyond this test's 10 s waits, so only the buffer limit can cut the reader off.
+    Server server({"--sse-buffer", "65536"});
     HttpClient http(server.port());
     constexpr int jobs = 2;
     constexpr int messages = 200; // per job, each event about 20 KiB
@@ -594,6 +608,7 @@ BOOST_AUTO_TEST_CASE(slow_reader_is_cut_off_while_others_receive_everything) {
     auto job_stream = open_stream(server.port(), "/v1/jobs/" + ids[0] + "/events");
     require_stream(job_stream);
 
+    const int sockets_with_slow_reader = server.open_sockets();
     const std::size_t monitor_total = jobs * (1 + messages);
     std::vector<std::uint64_t> monitor_ids, job_seqs;
     std::size_t monitor_bytes = 0;
@@ -612,6 +627,13 @@ BOOST_AUTO_TEST_CASE(slow_reader_is_cut_off_while_others_receive_everything) {
             post_notice(http, job, text, payload);
     monitor_reader.join();
     job_reader.join();
+    // The server lets go of the slow reader's connection while that reader
+    // still reads nothing (its blocked write is cancelled at the buffer limit).
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (server.open_sockets() >= sockets_with_slow_reader && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+    BOOST_TEST(server.open_sockets() < sockets_with_slow_reader,
+               "the server still holds the connection of the reader that does not read");
 
     BOOST_TEST(monitor_ids == range(1, monitor_total), boost::test_tools::per_element());
     BOOST_TEST(job_seqs == range(1, 1 + messages), boost::test_tools::per_element());
