@@ -5,20 +5,13 @@
 #include "team/core/derive.hpp"
 #include "team/core/enums.hpp"
 #include "team/core/json_codec.hpp"
+#include "team/core/json_fields.hpp"
 
 namespace json = boost::json;
+using omx::team::json_fields::nullable;
+using omx::team::json_fields::time_json;
 
 namespace omx::api {
-namespace {
-
-json::value time_or_null(const std::optional<team::TimeMs>& t) {
-    return t ? json::value(format_rfc3339(*t)) : json::value(nullptr);
-}
-json::value string_or_null(const std::optional<std::string>& s) {
-    return s ? json::value(*s) : json::value(nullptr);
-}
-
-} // namespace
 
 json::object job_view(const team::Job& j) {
     auto& r = j.request;
@@ -32,11 +25,11 @@ json::object job_view(const team::Job& j) {
             {"status", team::to_string(j.status)},
             {"approvalState", team::to_string(j.approvalState)},
             {"output", j.output},
-            {"error", string_or_null(j.error)},
+            {"error", nullable(j.error)},
             {"createdAt", format_rfc3339(j.createdAt)},
             {"updatedAt", format_rfc3339(j.updatedAt)},
-            {"startedAt", time_or_null(j.startedAt)},
-            {"finishedAt", time_or_null(j.finishedAt)},
+            {"startedAt", nullable(j.startedAt, time_json)},
+            {"finishedAt", nullable(j.finishedAt, time_json)},
             {"team", json::object{{"status", team::to_string(j.status)},
                                   {"phase", team::to_string(j.team.phase)},
                                   {"metrics", team::to_json(team::compute_metrics(j.team))}}}};
@@ -58,8 +51,8 @@ json::object team_view(const team::Job& j) {
             {"fixAttempts", j.team.fixAttempts},
             {"maxFixAttempts", j.request.options.team.maxFixAttempts},
             {"parallelTasks", j.request.options.team.parallelTasks},
-            {"currentTaskId", string_or_null(team::current_task_id(j.team))},
-            {"approvalTaskId", string_or_null(team::approval_task_id(j.team))},
+            {"currentTaskId", nullable(team::current_task_id(j.team))},
+            {"approvalTaskId", nullable(team::approval_task_id(j.team))},
             {"plan", j.team.plan},
             {"tasks", std::move(tasks)},
             {"mailbox", mailbox_view(j)},

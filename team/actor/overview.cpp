@@ -7,20 +7,16 @@
 #include "team/core/derive.hpp"
 #include "team/core/enums.hpp"
 #include "team/core/json_codec.hpp"
+#include "team/core/json_fields.hpp"
 
 #include <algorithm>
 
 namespace json = boost::json;
+using omx::team::json_fields::nullable;
+using omx::team::json_fields::time_json;
 
 namespace omx::actor {
 namespace {
-
-json::value time_or_null(const std::optional<team::TimeMs>& t) {
-    return t ? json::value(format_rfc3339(*t)) : json::value(nullptr);
-}
-json::value string_or_null(const std::optional<std::string>& s) {
-    return s ? json::value(*s) : json::value(nullptr);
-}
 
 json::object active_job(const team::Job& j) {
     return {{"id", j.id},
@@ -30,7 +26,7 @@ json::object active_job(const team::Job& j) {
             {"task", j.request.task},
             {"repo", j.request.repo},
             {"ref", j.request.ref},
-            {"startedAt", time_or_null(j.startedAt)},
+            {"startedAt", nullable(j.startedAt, time_json)},
             {"updatedAt", format_rfc3339(j.updatedAt)},
             {"teamPhase", team::to_string(j.team.phase)},
             {"teamMetrics", team::to_json(team::compute_metrics(j.team))}};
@@ -42,12 +38,12 @@ void add_agents(const team::Job& j, json::array& out) {
             out.push_back(json::object{{"jobId", j.id},
                                        {"taskId", t.id},
                                        {"role", team::to_string(t.role)},
-                                       {"workerId", string_or_null(t.workerId)},
+                                       {"workerId", nullable(t.workerId)},
                                        {"status", team::to_string(t.status)},
-                                       {"startedAt", time_or_null(t.startedAt)},
-                                       {"lastHeartbeatAt", time_or_null(t.lastHeartbeatAt)},
-                                       {"claimExpiresAt", time_or_null(t.claimExpiresAt)},
-                                       {"pid", t.pid ? json::value(*t.pid) : json::value(nullptr)}});
+                                       {"startedAt", nullable(t.startedAt, time_json)},
+                                       {"lastHeartbeatAt", nullable(t.lastHeartbeatAt, time_json)},
+                                       {"claimExpiresAt", nullable(t.claimExpiresAt, time_json)},
+                                       {"pid", nullable(t.pid)}});
 }
 
 void add_waiting(const team::Job& j, json::array& out) {
@@ -57,7 +53,7 @@ void add_waiting(const team::Job& j, json::array& out) {
                                    {"gate", "job"},
                                    {"taskId", nullptr},
                                    {"reason", "options.requireApproval is set"},
-                                   {"since", time_or_null(j.jobGateSince)}});
+                                   {"since", nullable(j.jobGateSince, time_json)}});
     for (auto& t : j.team.tasks)
         if (t.approval)
             out.push_back(json::object{{"jobId", j.id},
