@@ -432,20 +432,37 @@ BOOST_AUTO_TEST_CASE(torn_last_line_is_repaired) {
     check_fold_equals_record(server.state_dir() / id);
 }
 
+// A job created, given a mailbox message and canceled, with the record.json it
+// had after its first two events (a snapshot that lags the rest of its log).
+struct JobWithSnapshot {
+    std::string id;
+    fs::path dir;
+    std::string early_record;
+    std::string message;
+    json::value job;
+    json::array events;
+};
+
+JobWithSnapshot canceled_job_with_early_snapshot(OmxdProcess& server, HttpClient& http) {
+    JobWithSnapshot j;
+    j.id = create_job(http, 1);
+    j.dir = server.state_dir() / j.id;
+    wait_for_record(j.dir, 2);
+    j.early_record = slurp(j.dir / "record.json");
+    j.message = post_message(http, j.id, "after the snapshot");
+    cancel_job(http, j.id);
+    j.job = get_json(http, "/v1/jobs/" + j.id);
+    j.events = all_events(http, j.id);
+    return j;
+}
+
 // (c) A record made stale on purpose (the snapshot saved before the job's
 // message and cancel) is brought up to date from its log at start.
 BOOST_AUTO_TEST_CASE(stale_record_is_brought_up_to_date) {
     OmxdProcess server;
     server.start();
     HttpClient http(server.port());
-    auto id = create_job(http, 1);
-    auto dir = server.state_dir() / id;
-    wait_for_record(dir, 2);
-    auto old_record = slurp(dir / "record.json");
-    auto message = post_message(http, id, "after the snapshot");
-    cancel_job(http, id);
-    auto job_before = get_json(http, "/v1/jobs/" + id);
-    auto events_before = all_events(http, id);
+    auto [id, dir, old_record, message, job_before, events_before] = canceled_job_with_early_snapshot(server, http);
     BOOST_REQUIRE_GT(events_before.size(), 3u);
     stop_cleanly(server);
     BOOST_REQUIRE_EQUAL(num(parse(slurp(dir / "record.json")), "/lastSeq"),
@@ -475,14 +492,7 @@ BOOST_AUTO_TEST_CASE(finished_job_with_a_lagging_record_is_read_from_its_log) {
     OmxdProcess server;
     server.start({"--fsync", "off"});
     HttpClient http(server.port());
-    auto id = create_job(http, 1);
-    auto dir = server.state_dir() / id;
-    wait_for_record(dir, 2);
-    auto old_record = slurp(dir / "record.json");
-    auto message = post_message(http, id, "after the snapshot");
-    cancel_job(http, id);
-    auto job_before = get_json(http, "/v1/jobs/" + id);
-    auto events_before = all_events(http, id);
+    auto [id, dir, old_record, message, job_before, events_before] = canceled_job_with_early_snapshot(server, http);
     wait_for_record(dir, static_cast<std::int64_t>(events_before.size()));
     write_file(dir / "record.json", old_record); // lags: lastSeq 2
 
