@@ -2,6 +2,9 @@
 // subprocesses with a clean environment; partial clones never stay behind.
 #include "process/workspace.hpp"
 
+#include "process/agent_command.hpp"
+#include "team/core/git_ref.hpp"
+
 #include "process/bounded_text.hpp"
 #include "process/child_process.hpp"
 
@@ -34,10 +37,6 @@ constexpr std::size_t max_stdout_lines = 64; // only rev-parse's output is used
 // How long the pipes may stay open after git itself exited: a descendant that
 // left the group (and so survives the group's stop) may hold them for ever.
 constexpr std::chrono::seconds pipe_drain_grace{2};
-
-bool is_hex(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 
 std::string lowercase(std::string_view s) {
     std::string out(s);
@@ -313,7 +312,7 @@ std::vector<std::string> depth_args(int depth) {
 // Fills `partial` with a checkout of `url` at `ref`; the error when it fails.
 asio::awaitable<std::optional<std::string>> clone_into(Runner& run, const fs::path& run_dir, const fs::path& partial,
                                                        const std::string& url, const std::string& ref, int depth) {
-    if (!is_full_commit_id(ref)) {
+    if (!team::is_full_commit_id(ref)) {
         auto args = args_of("-c", "advice.detachedHead=false", "clone", "--no-tags");
         for (auto& a : depth_args(depth)) args.push_back(a);
         for (auto& a : args_of("--branch", ref, "--", url, partial.filename().string())) args.push_back(std::move(a));
@@ -428,20 +427,6 @@ asio::awaitable<WorkspaceResult> prepare_cancellable(asio::any_io_executor ex, f
 }
 
 } // namespace
-
-bool is_full_commit_id(std::string_view ref) {
-    return ref.size() == 40 && std::all_of(ref.begin(), ref.end(), is_hex);
-}
-
-std::string shell_quote(std::string_view arg) {
-    std::string out = "'";
-    for (char c : arg) {
-        if (c == '\'') out += "'\\''";
-        else out += c;
-    }
-    out += '\'';
-    return out;
-}
 
 std::string clone_url(std::string_view repo, std::string_view github_base) {
     const bool owner_name = std::count(repo.begin(), repo.end(), '/') == 1 &&

@@ -36,11 +36,6 @@ struct WorkspaceResult {
     bool reused = false;         // an existing workspace was kept as it was
 };
 
-// The full 40-hex commit id form of a ref (checked out detached instead of cloned by --branch).
-bool is_full_commit_id(std::string_view ref);
-
-// Quotes `arg` for /bin/sh: one word, no expansion of anything in it.
-std::string shell_quote(std::string_view arg);
 
 // Prepares `<run_dir>/workspace` (creating run_dir when missing):
 // - an existing checkout (a directory with `.git`) is reused as it is (reused = true);

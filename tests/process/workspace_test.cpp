@@ -4,6 +4,8 @@
 // skip_clone, and a server that never answers (timeout, nothing left running).
 #define BOOST_TEST_MODULE workspace
 #include "process/workspace.hpp"
+#include "process/agent_command.hpp"
+#include "team/core/git_ref.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -28,6 +30,7 @@
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using namespace omx::process;
+using omx::team::is_full_commit_id;
 using namespace std::chrono_literals;
 
 namespace {
