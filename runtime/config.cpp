@@ -115,6 +115,26 @@ const std::vector<Option>& options() {
          }},
         {"--time-scale", "OMX_TIME_SCALE", "F", "multiply every duration the server uses (default 1)",
          [](Config& c, const std::string& s) { c.time_scale = parse_positive("--time-scale", s); }},
+        {"--max-agents", "OMX_MAX_AGENTS", "N", "agent processes running at once on this server (default 8)",
+         [](Config& c, const std::string& s) { c.max_agents = static_cast<int>(parse_int("--max-agents", s, 1, 4096)); }},
+        {"--idle-timeout", "OMX_IDLE_TIMEOUT", "SECONDS", "an agent silent on stdout and stderr this long hangs (default 600)",
+         [](Config& c, const std::string& s) { c.idle_timeout = parse_seconds("--idle-timeout", s); }},
+        {"--kill-grace", "OMX_KILL_GRACE", "SECONDS", "time between SIGTERM and SIGKILL when agents stop (default 10)",
+         [](Config& c, const std::string& s) { c.kill_grace = parse_seconds("--kill-grace", s); }},
+        {"--backoff-base", "OMX_BACKOFF_BASE", "SECONDS", "first retry delay, doubled per failure, jittered (default 1)",
+         [](Config& c, const std::string& s) { c.backoff_base = parse_seconds("--backoff-base", s); }},
+        {"--backoff-cap", "OMX_BACKOFF_CAP", "SECONDS", "longest retry delay (default 60)",
+         [](Config& c, const std::string& s) { c.backoff_cap = parse_seconds("--backoff-cap", s); }},
+        {"--agent-env", "OMX_AGENT_ENV", "NAME", "pass this server variable to agents (repeatable; env: comma list)",
+         [](Config& c, const std::string& s) {
+             std::stringstream names(s);
+             for (std::string name; std::getline(names, name, ',');)
+                 if (!name.empty()) c.agent_env.push_back(name);
+         }},
+        {"--skip-clone", "JOB_SKIP_GIT_CLONE", "", "give jobs an empty workspace instead of a clone",
+         [](Config& c, const std::string& s) { c.skip_clone = parse_bool("--skip-clone", s); }},
+        {"--github-base", "OMX_GITHUB_BASE", "URL", "base URL of owner/name repos (default https://github.com/)",
+         [](Config& c, const std::string& s) { c.github_base = s; }},
         {"--allow-request-commands", "OMX_ALLOW_REQUEST_COMMANDS", "", "accept options.agentCommands in requests",
          [](Config& c, const std::string& s) { c.allow_request_commands = parse_bool("--allow-request-commands", s); }},
         {"--allow-local-repos", "OMX_ALLOW_LOCAL_REPOS", "", "accept file:// URLs and local paths as repo",
@@ -174,6 +194,7 @@ ConfigOutcome parse_config(const std::vector<std::string>& args, const std::map<
         if (args.empty()) bad("missing command: use `omxd serve` (see omxd --help)");
         if (args[0] != "serve") bad("unknown command '" + args[0] + "': use `omxd serve` (see omxd --help)");
         Config config;
+        config.server_env = env;
         if (auto it = env.find("PORT"); it != env.end() && !it->second.empty())
             config.port = static_cast<std::uint16_t>(parse_int("PORT", it->second, 0, 65535));
         for (auto& o : options())

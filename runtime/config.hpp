@@ -34,6 +34,17 @@ struct Config {
     std::chrono::milliseconds sse_keepalive{15'000};
     std::chrono::milliseconds shutdown_grace{5'000};
     std::size_t sse_buffer = 4 * 1024 * 1024; // bytes queued for one SSE client before it is cut off
+    // The team engine.
+    int max_agents = 8;                                // agent processes at once on this server
+    std::chrono::milliseconds idle_timeout{600'000};   // no output for this long: a hang
+    std::chrono::milliseconds kill_grace{10'000};      // SIGTERM, then SIGKILL after this
+    std::chrono::milliseconds backoff_base{1'000};     // retry backoff: base * 2^(failures-1), jittered,
+    std::chrono::milliseconds backoff_cap{60'000};     // and at most this
+    std::chrono::milliseconds heartbeat{10'000};       // lease renewal of running tasks
+    std::vector<std::string> agent_env;                // --agent-env: server variables passed to agents
+    bool skip_clone = false;                           // JOB_SKIP_GIT_CLONE: empty workspaces
+    std::string github_base = "https://github.com/";   // what `owner/name` repos are relative to
+    std::map<std::string, std::string> server_env;     // the server's environment (set by main)
     bool allow_request_commands = false;
     bool allow_local_repos = false;
     bool keep_tmux_default = true;          // TMUX_KEEP_SESSION_ON_FINISH

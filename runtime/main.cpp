@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
         store.open();
         omx::log::info("state directory", {{"path", store.root().string()}, {"fsync", std::string(to_string(config.fsync))}});
         jobs.recover();
+        jobs.start_runs();
         server.listen();
     } catch (const std::exception& e) {
         omx::log::flush();

@@ -52,7 +52,8 @@ std::string sse_data(std::string_view line) {
 } // namespace
 
 JobService::JobService(Strand app, const Config& config, store::FileStore& store)
-    : config_(config), store_(store), strand_(std::move(app)) {}
+    : config_(config), store_(store), strand_(std::move(app)), agents_(config.max_agents),
+      worker_id_("omxd-" + random_hex(4)) {}
 
 JobService::~JobService() = default;
 
@@ -119,7 +120,7 @@ JobService::Slot* JobService::activate(const std::string& id) {
 }
 
 void JobService::deactivate_if_done(Slot& slot) {
-    if (slot.busy > 0 || !team::is_terminal(slot.job.status)) return;
+    if (slot.busy > 0 || !team::is_terminal(slot.job.status) || slot.runner || !slot.attempts.empty()) return;
     std::string id = slot.job.id;
     remember_finished(slot.job);
     store_.release(id);
@@ -183,9 +184,13 @@ asio::awaitable<void> JobService::commit(Slot& slot, std::vector<team::EventDraf
     for (std::size_t i = 0; i < events.size(); ++i) {
         team::apply(job, events[i]);
         publish(slot, events[i], lines[i]);
+        if (events[i].type == team::event_type::mailbox_received)
+            deliver_to_inboxes(slot, team::message_from_json(events[i].payload.at("message").as_object()));
     }
     index_.upsert(job);
     store_.save_record(job);
+    stop_orphaned_attempts(slot);
+    poke(slot);
 }
 
 // Keys older than the 24 h window are dropped now and then, so the map stays bounded.
@@ -229,7 +234,7 @@ asio::awaitable<CreateOutcome> JobService::async_create(team::JobRequest request
                 co_await commit(*slot, std::move(decision.events));
                 if (key) remember_key(*key, {id, hash, slot->job.createdAt});
                 outcome = {Failure::none, "", slot->job, false};
-                active_.emplace(id, std::move(slot));
+                poke(*active_.emplace(id, std::move(slot)).first->second);
             } catch (const std::exception& e) {
                 log::error("job creation failed", {{"error", e.what()}});
                 store_.discard_job(id);
@@ -434,12 +439,24 @@ asio::awaitable<json::object> JobService::async_overview(std::size_t limit) {
 asio::awaitable<void> JobService::async_shutdown(std::chrono::milliseconds grace) {
     return on_strand<void>([this, grace]() -> asio::awaitable<void> {
         shutting_down_ = true;
-        for (auto& [_, slot] : active_) slot->subscribers.close_all();
+        for (auto& [_, slot] : active_) {
+            slot->subscribers.close_all();
+            slot->stop_preparation.emit(asio::cancellation_type::terminal);
+            for (auto& [task, a] : slot->attempts)
+                if (!a.finished && !a.stopping) {
+                    a.stopping = true;
+                    a.attempt->stop(process::StopReason::shutdown); // requeued without counting a failure
+                }
+            slot->wake.cancel();
+        }
         monitor_subscribers_.close_all();
         // Commands admitted before the flag finish their commit first.
         auto deadline = std::chrono::steady_clock::now() + grace;
         asio::steady_timer tick(strand_);
-        while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline) {
+        auto agents_running = [this] {
+            return std::any_of(active_.begin(), active_.end(), [](auto& kv) { return !kv.second->attempts.empty(); });
+        };
+        while ((in_flight_ > 0 || agents_running()) && std::chrono::steady_clock::now() < deadline) {
             tick.expires_after(std::chrono::milliseconds(5));
             co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
         }

@@ -8,7 +8,9 @@
 #include "runtime/config.hpp"
 #include "store/job_index.hpp"
 #include "team/actor/event_stream.hpp"
+#include "team/actor/agent_slots.hpp"
 #include "team/core/decide.hpp"
+#include "team/core/run.hpp"
 #include "team/core/types.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -32,6 +34,9 @@ class AsyncMutex;
 }
 namespace omx::store {
 class FileStore;
+}
+namespace omx::process {
+class AgentAttempt;
 }
 
 namespace omx::actor {
@@ -90,6 +95,8 @@ public:
 
     // Start-up: loads every job from the store (synchronous, before serving).
     void recover();
+    // Starts the runs of the jobs recover() loaded (their runners begin once the io_context runs).
+    void start_runs();
 
     boost::asio::awaitable<CreateOutcome> async_create(team::JobRequest request,
                                                        std::optional<std::string> idempotency_key,
@@ -137,6 +144,33 @@ private:
     FramePtr frame_from_line(std::string_view line) const;
 
     boost::json::object overview(std::size_t limit) const;
+
+    // The engine (job_runner.cpp: a runner coroutine per job; task_runner.cpp:
+    // a coroutine per running attempt). Everything runs on strand_.
+    void poke(Slot& slot); // wakes the job's runner, starting one when the job needs it
+    boost::asio::awaitable<void> run_job(std::string id);
+    boost::asio::awaitable<void> step(Slot& slot);
+    boost::asio::awaitable<void> prepare_workspace(Slot& slot);
+    boost::asio::awaitable<void> start_ready_tasks(Slot& slot);
+    void heartbeat(Slot& slot);
+    team::StepInput step_input(const Slot& slot) const;
+    void wake_jobs(const std::deque<std::string>& ids);
+    // Runs under the job's lock: spawns the agent and commits team.task.started.
+    boost::asio::awaitable<bool> start_attempt(Slot& slot, const std::string& task_id);
+    boost::asio::awaitable<void> finish_attempt(std::string job_id, std::string task_id,
+                                                std::shared_ptr<process::AgentAttempt> attempt);
+    void queue_output(Slot& slot, team::EventDraft event);
+    boost::asio::awaitable<void> flush_output(std::string job_id);
+    std::vector<team::EventDraft> take_output(Slot& slot);
+    // Stops attempts whose task no longer runs under their claim (cancel, reassign, run end).
+    void stop_orphaned_attempts(Slot& slot);
+    // Appends a message that just arrived to the inbox of every matching running task.
+    void deliver_to_inboxes(Slot& slot, const team::Message& message);
+    // Appends under the job's lock, logging instead of throwing; returns whether it stuck.
+    boost::asio::awaitable<bool> commit_engine(Slot& slot, std::vector<team::EventDraft> drafts);
+
+    AgentSlots agents_;
+    std::string worker_id_;
 
     const Config& config_;
     store::FileStore& store_;

@@ -1,22 +1,53 @@
 // An active job inside the JobService: its state, its command lock, its recent
-// frames and its SSE subscribers. Private to team/actor.
+// frames and its SSE subscribers, and the engine's side of its run (the
+// runner coroutine's wake-up, its workspace, its running attempts).
+// Private to team/actor.
 #pragma once
 
+#include "process/agent_attempt.hpp"
 #include "runtime/async_mutex.hpp"
 #include "team/actor/event_stream.hpp"
 #include "team/actor/job_service.hpp"
 
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
 #include <deque>
+#include <filesystem>
+#include <map>
 
 namespace omx::actor {
 
+// One attempt of one task, from its spawn until its result is committed.
+struct RunningAttempt {
+    std::string claimToken;
+    std::shared_ptr<process::AgentAttempt> attempt;
+    std::optional<int> pid;
+    std::int64_t liveTokens = 0;
+    bool starting = true;  // spawned, its team.task.started not committed yet
+    bool finished = false; // async_run completed
+    bool stopping = false; // stop() was called
+};
+
 struct JobService::Slot {
-    explicit Slot(boost::asio::any_io_executor ex) : lock(std::move(ex)) {}
+    explicit Slot(boost::asio::any_io_executor ex) : lock(ex), wake(ex) {}
     team::Job job;
     AsyncMutex lock;
     int busy = 0; // commands waiting or running
     std::deque<FramePtr> tail;
     SubscriberList subscribers;
+
+    // The engine.
+    bool runner = false;         // the runner coroutine of this job is alive
+    bool poked = false;          // something changed since the runner last looked
+    boost::asio::steady_timer wake; // the runner sleeps on it; poke() cancels it
+    std::optional<std::filesystem::path> workspace; // prepared for the current run
+    boost::asio::cancellation_signal stop_preparation;
+    std::map<std::string, RunningAttempt> attempts; // by task id
+    std::vector<team::EventDraft> pending_output;   // team.task.output events not committed yet
+    bool output_flush_scheduled = false;
+    std::chrono::steady_clock::time_point next_heartbeat{};
 };
 
 } // namespace omx::actor

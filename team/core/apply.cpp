@@ -3,9 +3,13 @@
 
 #include "team/core/derive.hpp"
 #include "team/core/enums.hpp"
+#include "team/core/graph.hpp"
 #include "team/core/json_codec.hpp"
 #include "team/core/templates.hpp"
 
+#include "runtime/clock.hpp"
+
+#include <algorithm>
 #include <functional>
 #include <stdexcept>
 #include <unordered_map>
@@ -26,19 +30,17 @@ std::optional<std::string> opt_str(const json::object& o, std::string_view key) 
     return std::string(v->get_string());
 }
 
+std::optional<TimeMs> optional_time(const json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    if (!v || !v->is_string()) return std::nullopt;
+    return parse_rfc3339(v->get_string());
+}
+
 Task& task_of(Job& job, const json::object& payload) {
     auto id = str(payload, "taskId");
     Task* t = find_task(job.team, id);
     if (!t) throw std::runtime_error("event names unknown task '" + id + "'");
     return *t;
-}
-
-bool dependencies_succeeded(const TeamState& team, const Task& task) {
-    for (auto& dep : task.dependencies) {
-        const Task* d = find_task(team, dep);
-        if (!d || d->status != TaskStatus::succeeded) return false;
-    }
-    return true;
 }
 
 void clear_gates(Job& job) {
@@ -76,12 +78,16 @@ void requeue(Job& job, const Event& e) {
     job.error.reset();
     job.output = nullptr;
     job.finishedAt.reset();
-    if (reason == "resumed") {
-        std::vector<std::string> again;
-        for (auto& t : job.team.tasks)
-            if (t.status != TaskStatus::succeeded && t.status != TaskStatus::running) again.push_back(t.id);
-        reset_tasks(job.team, again);
-    }
+    // resumed or reopened: a new run with fresh budgets and fix rounds.
+    std::vector<std::string> again;
+    for (auto& t : job.team.tasks)
+        if (t.status != TaskStatus::succeeded && t.status != TaskStatus::running) again.push_back(t.id);
+    reset_tasks(job.team, again);
+    job.team.fixAttempts = 0;
+    job.team.fixResetIds.clear();
+    job.activeMs = 0;
+    job.activeSince.reset();
+    job.tokenBaseline = compute_metrics(job.team).usage.totalTokens;
 }
 
 void finish(Job& job, const Event& e, JobStatus outcome) {
@@ -102,8 +108,10 @@ void approval_required(Job& job, const Event& e) {
 
 void task_approval_required(Job& job, const Event& e) {
     Task& t = task_of(job, e.payload);
-    int requests = t.approval ? t.approval->requests + 1 : 1;
-    t.approval = TaskApproval{str(e.payload, "stage"), str(e.payload, "reason"), e.createdAt, requests};
+    auto stage = str(e.payload, "stage");
+    if (stage == "after") ++t.afterRequests;
+    int requests = stage == "after" ? t.afterRequests : 1;
+    t.approval = TaskApproval{stage, str(e.payload, "reason"), e.createdAt, requests};
 }
 
 void approval(Job& job, const Event& e) {
@@ -116,7 +124,12 @@ void approval(Job& job, const Event& e) {
         return;
     }
     Task& t = task_of(job, e.payload);
+    auto gate = str(e.payload, "gate");
     t.approval.reset();
+    if (approved && gate == "before") t.beforeApproved = true;
+    if (approved && gate == "after")
+        t.feedback = json::object{{"error", nullptr}, {"findings", nullptr}, {"approved", true},
+                                  {"comment", e.payload.at("comment")}};
     if (!approved) {
         t.status = TaskStatus::failed;
         t.error = "rejected by approver";
@@ -126,6 +139,7 @@ void approval(Job& job, const Event& e) {
 
 void phase_changed(Job& job, const Event& e) {
     Phase to = parse_phase(str(e.payload, "to")).value();
+    if (job.team.phase == Phase::team_fix && to != Phase::team_fix) job.team.fixResetIds.clear();
     job.team.phase = to;
     job.team.phaseHistory.push_back({to, e.createdAt, str(e.payload, "reason")});
 }
@@ -153,6 +167,143 @@ void started(Job& job, const Event& e) {
     job.startedAt = e.createdAt;
 }
 
+void release_claim(Task& t) {
+    t.workerId.reset();
+    t.claimToken.reset();
+    t.claimExpiresAt.reset();
+    t.pid.reset();
+}
+
+void task_started(Job& job, const Event& e) {
+    Task& t = task_of(job, e.payload);
+    t.status = TaskStatus::running;
+    t.attempt = static_cast<int>(e.payload.at("attempt").to_number<std::int64_t>());
+    t.startedAt = e.createdAt;
+    t.finishedAt.reset();
+    t.durationMs.reset();
+    t.notBefore.reset();
+    t.workerId = str(e.payload, "workerId");
+    t.claimToken = str(e.payload, "claimToken");
+    t.lastHeartbeatAt = e.createdAt;
+    t.claimExpiresAt = e.createdAt + lease_ms;
+    auto& pid = e.payload.at("pid");
+    if (pid.is_number()) t.pid = static_cast<int>(pid.to_number<std::int64_t>());
+    else t.pid.reset();
+}
+
+// Whether a failed run counts against maxAttempts (team.md "Task fields"):
+// not a graceful stop (no class), nor one of the first three rate limits.
+bool counts_as_failure(Task& t, const std::optional<std::string>& error_class) {
+    if (!error_class) return false;
+    if (*error_class == "rate_limit" && t.rateLimits < max_uncounted_rate_limits) {
+        ++t.rateLimits;
+        return false;
+    }
+    return true;
+}
+
+void task_completed(Job& job, const Event& e) {
+    Task& t = task_of(job, e.payload);
+    auto result = str(e.payload, "result");
+    auto& output = e.payload.at("output");
+    t.output = output;
+    t.finishedAt = e.createdAt;
+    if (auto* o = output.if_object()) {
+        if (auto* d = o->if_contains("durationMs"); d && d->is_number()) t.durationMs = d->to_number<std::int64_t>();
+        if (auto* u = o->if_contains("usage")) {
+            Usage add = usage_from_json(*u);
+            t.usageTotal.inputTokens += add.inputTokens;
+            t.usageTotal.cachedInputTokens += add.cachedInputTokens;
+            t.usageTotal.outputTokens += add.outputTokens;
+            t.usageTotal.totalTokens += add.totalTokens;
+            if (add.costUsd) t.usageTotal.costUsd = t.usageTotal.costUsd.value_or(0) + *add.costUsd;
+        }
+    }
+    release_claim(t);
+    t.error = opt_str(e.payload, "error");
+    t.errorClass = opt_str(e.payload, "errorClass");
+    if (result == "succeeded") {
+        t.status = TaskStatus::succeeded;
+        t.feedback = nullptr;
+        unblock_ready(job.team);
+    } else if (result == "approval") {
+        t.status = TaskStatus::queued; // its gate is set by team.task.approval_required
+    } else {
+        if (counts_as_failure(t, t.errorClass)) ++t.failures;
+        t.status = result == "retry" ? TaskStatus::queued : TaskStatus::failed;
+        t.notBefore = optional_time(e.payload, "notBefore");
+        if (t.error) t.feedback = json::object{{"error", *t.error}, {"findings", nullptr}, {"approved", false}, {"comment", nullptr}};
+    }
+}
+
+std::vector<std::string> strings(const json::value& v) {
+    std::vector<std::string> out;
+    for (auto& s : v.as_array()) out.emplace_back(s.as_string());
+    return out;
+}
+
+void plan_ready(Job& job, const Event& e) {
+    auto removed = strings(e.payload.at("removedTaskIds"));
+    auto& tasks = job.team.tasks;
+    std::erase_if(tasks, [&](const Task& t) { return std::find(removed.begin(), removed.end(), t.id) != removed.end(); });
+    std::vector<TaskTemplate> added;
+    for (auto& a : e.payload.at("added").as_array()) added.push_back(task_template_from_json(a.as_object()));
+    json::array ids;
+    for (auto& a : added) ids.push_back(json::string(a.id));
+    if (!removed.empty()) { // the graph is replaced: the verifier waits for every end of the plan
+        std::vector<std::string> ends;
+        for (auto& a : added)
+            if (std::none_of(added.begin(), added.end(), [&](const TaskTemplate& b) {
+                    return std::find(b.dependencies.begin(), b.dependencies.end(), a.id) != b.dependencies.end();
+                }))
+                ends.push_back(a.id);
+        for (auto& t : tasks)
+            if (t.role == Role::verifier) t.dependencies = ends;
+    }
+    auto at = std::find_if(tasks.begin(), tasks.end(), [](const Task& t) { return t.role == Role::verifier; });
+    auto fresh = initial_tasks(added);
+    tasks.insert(at, fresh.begin(), fresh.end());
+    for (auto& t : tasks)
+        if (t.status == TaskStatus::queued && !dependencies_succeeded(job.team, t) && t.attempt == 0) t.status = TaskStatus::blocked;
+    unblock_ready(job.team);
+    job.team.plan = json::object{{"summary", e.payload.at("summary")}, {"fromTaskId", str(e.payload, "fromTaskId")},
+                                 {"taskIds", std::move(ids)}};
+}
+
+void fix_round(Job& job, const Event& e) {
+    auto ids = strings(e.payload.at("resetTaskIds"));
+    reset_tasks(job.team, ids);
+    job.team.fixAttempts = static_cast<int>(e.payload.at("fixAttempt").to_number<std::int64_t>());
+    job.team.fixResetIds = ids;
+    auto& feedback = e.payload.at("feedback");
+    for (auto& id : ids)
+        find_task(job.team, id)->feedback = feedback;
+}
+
+void claim_recovered(Job& job, const Event& e) {
+    for (auto& id : strings(e.payload.at("taskIds"))) {
+        Task* t = find_task(job.team, id);
+        if (!t) throw std::runtime_error("event names unknown task '" + id + "'");
+        t->status = TaskStatus::queued;
+        ++t->reclaims;
+        release_claim(*t);
+    }
+}
+
+void mailbox_delivered(Job& job, const Event& e) {
+    auto task_id = str(e.payload, "taskId");
+    for (auto& id : strings(e.payload.at("messageIds")))
+        for (auto& m : job.team.mailbox) {
+            if (m.id != id) continue;
+            if (!m.delivered) m.deliveredAt = e.createdAt;
+            m.delivered = true;
+            if (std::find(m.deliveredTo.begin(), m.deliveredTo.end(), task_id) == m.deliveredTo.end())
+                m.deliveredTo.push_back(task_id);
+        }
+}
+
+void changes_nothing(Job&, const Event&) {}
+
 using Transition = std::function<void(Job&, const Event&)>;
 
 const std::unordered_map<std::string_view, Transition>& transitions() {
@@ -169,6 +320,15 @@ const std::unordered_map<std::string_view, Transition>& transitions() {
         {event_type::task_canceled, task_canceled},
         {event_type::mailbox_received, mailbox_received},
         {event_type::task_reassigned, task_reassigned},
+        {event_type::task_started, task_started},
+        {event_type::task_completed, task_completed},
+        {event_type::plan_ready, plan_ready},
+        {event_type::retry, fix_round},
+        {event_type::claim_recovered, claim_recovered},
+        {event_type::mailbox_delivered, mailbox_delivered},
+        // Announcements of changes the events after them make:
+        {event_type::budget_exceeded, changes_nothing},
+        {event_type::workspace_ready, changes_nothing},
     };
     return table;
 }
@@ -192,6 +352,9 @@ void reset_tasks(TeamState& team, const std::vector<std::string>& ids) {
         t->approval.reset();
         t->error.reset();
         t->errorClass.reset();
+        t->rateLimits = 0;
+        t->afterRequests = 0;
+        t->beforeApproved = false;
     }
     for (auto& id : ids) {
         Task* t = find_task(team, id);
@@ -208,6 +371,13 @@ void apply(Job& job, const Event& e) {
     }
     job.lastSeq = e.seq;
     refresh_derived(job);
+    // The maxMinutes clock runs while the run is running, not while it waits for a person.
+    if (job.status == JobStatus::running && !job.activeSince) {
+        job.activeSince = e.createdAt;
+    } else if (job.status != JobStatus::running && job.activeSince) {
+        job.activeMs += std::max<std::int64_t>(0, e.createdAt - *job.activeSince);
+        job.activeSince.reset();
+    }
 }
 
 Job fold(const std::vector<Event>& events) {

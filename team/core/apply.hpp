@@ -9,6 +9,10 @@
 
 namespace omx::team {
 
+inline constexpr TimeMs lease_ms = 75'000;           // claimExpiresAt = last heartbeat + this
+inline constexpr int max_uncounted_rate_limits = 3; // rate-limited runs that do not count as failures
+inline constexpr int max_reclaims = 3;              // crash reclaims of one task
+
 // Throws std::runtime_error for an event that cannot apply (unknown type,
 // unknown task, a `created` event on an existing job).
 void apply(Job& job, const Event& event);

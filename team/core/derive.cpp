@@ -84,8 +84,8 @@ Metrics compute_metrics(const TeamState& team) {
             ++finished_attempts;
             m.maxDurationMs = std::max(m.maxDurationMs, *t.durationMs);
         }
-        if (auto* out = t.output.if_object(); out && out->contains("usage")) {
-            Usage u = usage_from_json(out->at("usage"));
+        {
+            const Usage& u = t.usageTotal;
             m.usage.inputTokens += u.inputTokens;
             m.usage.cachedInputTokens += u.cachedInputTokens;
             m.usage.outputTokens += u.outputTokens;

@@ -99,6 +99,7 @@ json::object team_to_record_json(const TeamState& s) {
     o["plan"] = s.plan;
     o["tasks"] = array_of(s.tasks, task_to_record_json);
     o["mailbox"] = array_of(s.mailbox, ToJson{});
+    o["fixResetIds"] = json::value_from(s.fixResetIds);
     return o;
 }
 
@@ -110,6 +111,9 @@ TeamState team_from_record_json(const json::object& o) {
     s.plan = get_object_or_null(o, "plan");
     s.tasks = field(o, "tasks", as_vector_of(as_decoded(task_from_json)));
     s.mailbox = field(o, "mailbox", as_vector_of(as_decoded(message_from_json)));
+    if (auto* ids = o.if_contains("fixResetIds"); ids && ids->is_array())
+        for (auto& id : ids->get_array())
+            if (id.is_string()) s.fixResetIds.emplace_back(id.get_string());
     return s;
 }
 
@@ -256,6 +260,11 @@ json::object to_json(const Task& t) {
 json::object task_to_record_json(const Task& t) {
     json::object o = to_json(t);
     o["reclaims"] = t.reclaims;
+    o["rateLimits"] = t.rateLimits;
+    o["afterRequests"] = t.afterRequests;
+    o["beforeApproved"] = t.beforeApproved;
+    o["feedback"] = t.feedback;
+    o["usageTotal"] = to_json(t.usageTotal);
     return o;
 }
 
@@ -266,6 +275,11 @@ Task task_from_json(const json::object& o) {
     t.attempt = get_field<int>(o, "attempt");
     t.failures = get_field<int>(o, "failures");
     t.reclaims = get_optional<int>(o, "reclaims").value_or(0);
+    t.rateLimits = get_optional<int>(o, "rateLimits").value_or(0);
+    t.afterRequests = get_optional<int>(o, "afterRequests").value_or(0);
+    t.beforeApproved = get_optional<bool>(o, "beforeApproved").value_or(false);
+    if (auto* f = o.if_contains("feedback"); f && f->is_object()) t.feedback = *f;
+    if (auto* u = o.if_contains("usageTotal"); u && u->is_object()) t.usageTotal = usage_from_json(*u);
     t.notBefore = optional_field(o, "notBefore", as_time);
     t.approval = optional_field(o, "approval", as_decoded(approval_from_json));
     t.startedAt = optional_field(o, "startedAt", as_time);
@@ -353,6 +367,9 @@ json::object job_to_record_json(const Job& j) {
     o["jobGateSince"] = nullable(j.jobGateSince, time_json);
     o["lastDecision"] = to_string(j.lastDecision);
     o["runStarted"] = j.runStarted;
+    o["activeMs"] = j.activeMs;
+    o["activeSince"] = nullable(j.activeSince, time_json);
+    o["tokenBaseline"] = j.tokenBaseline;
     o["lastSeq"] = j.lastSeq;
     o["idempotencyKey"] = nullable(j.idempotencyKey);
     o["requestHash"] = nullable(j.requestHash);
@@ -377,6 +394,9 @@ Job job_from_record_json(const json::object& o) {
     j.jobGateSince = optional_field(o, "jobGateSince", as_time);
     j.lastDecision = field(o, "lastDecision", as_enum(parse_approval_state));
     j.runStarted = get_field<bool>(o, "runStarted");
+    j.activeMs = get_optional<std::int64_t>(o, "activeMs").value_or(0);
+    j.activeSince = optional_field(o, "activeSince", as_time);
+    j.tokenBaseline = get_optional<std::int64_t>(o, "tokenBaseline").value_or(0);
     j.lastSeq = get_field<std::uint64_t>(o, "lastSeq");
     j.idempotencyKey = get_optional<std::string>(o, "idempotencyKey");
     j.requestHash = get_optional<std::string>(o, "requestHash");

@@ -89,7 +89,13 @@ struct Task : TaskTemplate {
     TaskStatus status = TaskStatus::queued;
     int attempt = 0;
     int failures = 0;
-    int reclaims = 0; // crash reclaims (at most 3); kept in the record, not shown
+    // Kept in the record, not shown (schemas.md has no field for them):
+    int reclaims = 0;       // crash reclaims (at most 3)
+    int rateLimits = 0;     // rate-limited runs that did not count as failures (at most 3)
+    int afterRequests = 0;  // approvals the agent asked for since the task was last reset
+    bool beforeApproved = false; // a person approved its `before` gate since the last reset
+    json::value feedback;   // null or {error, findings, approved, comment}: for the next prompt
+    Usage usageTotal;       // summed over every attempt of the task
     std::optional<TimeMs> notBefore;
     std::optional<TaskApproval> approval;
     std::optional<TimeMs> startedAt, finishedAt;
@@ -129,6 +135,7 @@ struct TeamState {
     json::value plan; // null or {summary, fromTaskId, taskIds}
     std::vector<Task> tasks;
     std::vector<Message> mailbox;
+    std::vector<std::string> fixResetIds; // record only: what the fix round in progress reset
 };
 
 struct Job {
@@ -146,6 +153,11 @@ struct Job {
     TimeMs createdAt = 0, updatedAt = 0;
     std::optional<TimeMs> startedAt, finishedAt;
     TeamState team;
+    // Budget clocks of the current run (record only): time spent running, not
+    // waiting for a person, and the token total when the run began.
+    std::int64_t activeMs = 0;
+    std::optional<TimeMs> activeSince;
+    std::int64_t tokenBaseline = 0;
     std::uint64_t lastSeq = 0;
     // Idempotency-Key of the creating request and the hash of its body.
     std::optional<std::string> idempotencyKey, requestHash;

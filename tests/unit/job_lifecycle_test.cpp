@@ -259,7 +259,8 @@ BOOST_AUTO_TEST_CASE(reassign_resets_the_task_and_everything_downstream) {
     BOOST_TEST(reset.at(0).as_string() == "executor");
     BOOST_TEST(reset.at(1).as_string() == "verifier");
     BOOST_TEST((s.job.status == JobStatus::queued));
-    BOOST_TEST((find_task(s.job.team, "planner")->status == TaskStatus::canceled)); // upstream untouched
+    // Reopening resets canceled tasks too (team.md "Approvals": resume and reassign alike).
+    BOOST_TEST((find_task(s.job.team, "planner")->status == TaskStatus::queued));
     BOOST_TEST((find_task(s.job.team, "executor")->status == TaskStatus::blocked));
 }
 

@@ -311,12 +311,15 @@ BOOST_AUTO_TEST_CASE(record_shape) {
                         "jobGateSince",
                         "lastDecision",
                         "runStarted",
+                        "activeMs",
+                        "activeSince",
+                        "tokenBaseline",
                         "lastSeq",
                         "idempotencyKey",
                         "requestHash",
                         "team"});
     check_keys(record.at("team").as_object(),
-               {"phase", "phaseHistory", "fixAttempts", "plan", "tasks", "mailbox"});
+               {"phase", "phaseHistory", "fixAttempts", "plan", "tasks", "mailbox", "fixResetIds"});
     BOOST_TEST(record.at("status").as_string() == "waiting_approval");
     BOOST_TEST(record.at("team").at("phase").as_string() == "team-fix");
     auto record_task = record.at("team").at("tasks").at(0).as_object();
@@ -345,13 +348,19 @@ BOOST_AUTO_TEST_CASE(task_shape_has_every_key_in_order) {
     BOOST_TEST(empty.at("dependencies").as_array().empty());
 }
 
-BOOST_AUTO_TEST_CASE(task_record_form_adds_reclaims_only) {
+BOOST_AUTO_TEST_CASE(task_record_form_adds_the_engine_counters) {
     auto task = full_task();
+    task.afterRequests = 1;
+    task.feedback = json::object{{"error", "boom"}, {"findings", nullptr}, {"approved", false}, {"comment", nullptr}};
+    task.usageTotal.totalTokens = 12;
     auto record = task_to_record_json(task);
     auto expected = task_keys;
-    expected.push_back("reclaims");
+    for (const char* key : {"reclaims", "rateLimits", "afterRequests", "beforeApproved", "feedback", "usageTotal"})
+        expected.push_back(key);
     check_keys(record, expected);
     BOOST_TEST(task_from_json(record).reclaims == 2);
+    BOOST_TEST(task_from_json(record).afterRequests == 1);
+    BOOST_TEST(task_from_json(record).usageTotal.totalTokens == 12);
     BOOST_TEST(task_from_json(to_json(task)).reclaims == 0); // the public form
     BOOST_TEST(json::serialize(task_to_record_json(task_from_json(reparse(record)))) ==
                json::serialize(record));

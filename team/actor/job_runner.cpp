@@ -1,0 +1,174 @@
+// The runner of a job: one coroutine per active job that takes the run,
+// prepares the workspace, and starts ready tasks as slots free up; it sleeps
+// until poked (a commit, a finished attempt, a freed agent slot) or until the
+// clock matters (a backoff ends, a budget runs out, a heartbeat is due).
+#include "team/actor/job_service.hpp"
+#include "team/actor/job_slot.hpp"
+
+#include "process/agent_env.hpp"
+#include "process/workspace.hpp"
+#include "runtime/clock.hpp"
+#include "runtime/log.hpp"
+#include "store/file_store.hpp"
+#include "team/core/apply.hpp"
+#include "team/core/derive.hpp"
+#include "team/core/enums.hpp"
+#include "team/core/graph.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace asio = boost::asio;
+
+namespace omx::actor {
+
+void JobService::start_runs() {
+    for (auto& [_, slot] : active_) poke(*slot);
+}
+
+void JobService::poke(Slot& slot) {
+    slot.poked = true;
+    if (slot.runner) {
+        slot.wake.cancel();
+        return;
+    }
+    if (team::is_terminal(slot.job.status) || shutting_down_) return;
+    if (find_active(slot.job.id) != &slot) return; // a job being created: poked once it is registered
+    slot.runner = true;
+    asio::co_spawn(strand_, run_job(slot.job.id), asio::detached);
+}
+
+void JobService::wake_jobs(const std::deque<std::string>& ids) {
+    for (auto& id : ids)
+        if (auto* s = find_active(id)) poke(*s);
+}
+
+team::StepInput JobService::step_input(const Slot& slot) const {
+    team::StepInput in{now_ms(), worker_id_, config_.time_scale, 0, {}};
+    for (auto& [task_id, a] : slot.attempts) {
+        const team::Task* t = team::find_task(slot.job.team, task_id);
+        if (t && t->status == team::TaskStatus::running && t->claimToken == a.claimToken) in.liveTokens += a.liveTokens;
+    }
+    for (auto& t : slot.job.team.tasks)
+        if (t.status == team::TaskStatus::running && !slot.attempts.count(t.id)) in.orphanedTaskIds.push_back(t.id);
+    return in;
+}
+
+asio::awaitable<bool> JobService::commit_engine(Slot& slot, std::vector<team::EventDraft> drafts) {
+    if (drafts.empty()) co_return true;
+    try {
+        co_await commit(slot, std::move(drafts));
+        co_return true;
+    } catch (const std::exception& e) {
+        log::error("engine change not stored", {{"job", slot.job.id}, {"error", e.what()}});
+        co_return false;
+    }
+}
+
+asio::awaitable<void> JobService::step(Slot& slot) {
+    co_await slot.lock.async_lock();
+    AsyncLockGuard guard(slot.lock);
+    auto decision = team::decide_step(slot.job, step_input(slot));
+    co_await commit_engine(slot, std::move(decision.events));
+}
+
+asio::awaitable<void> JobService::prepare_workspace(Slot& slot) {
+    process::WorkspaceOptions options;
+    options.github_base = config_.github_base;
+    options.skip_clone = config_.skip_clone;
+    options.git_timeout = config_.scaled(options.git_timeout);
+    options.kill_grace = config_.scaled(config_.kill_grace);
+    options.base_env = process::agent_environment(config_.server_env, config_.agent_env, {});
+    std::string id = slot.job.id, repo = slot.job.request.repo, ref = slot.job.request.ref;
+    auto run_dir = config_.work_root / id;
+    auto result = co_await process::async_prepare_workspace(strand_, run_dir, repo, ref, options);
+    co_await slot.lock.async_lock();
+    AsyncLockGuard guard(slot.lock);
+    if (team::is_terminal(slot.job.status)) co_return;
+    team::Decision decision;
+    if (result.ok) {
+        slot.workspace = result.path;
+        decision = team::decide_workspace_ready(slot.job, result.commit, result.path.string());
+    } else {
+        decision = team::decide_workspace_failed(slot.job, result.error);
+    }
+    co_await commit_engine(slot, std::move(decision.events));
+}
+
+asio::awaitable<void> JobService::start_ready_tasks(Slot& slot) {
+    co_await slot.lock.async_lock();
+    AsyncLockGuard guard(slot.lock);
+    bool wants_more = false;
+    if (team::may_start_tasks(slot.job) && slot.workspace && !shutting_down_) {
+        int free = slot.job.request.options.team.parallelTasks - static_cast<int>(slot.attempts.size());
+        for (auto& id : team::startable_tasks(slot.job.team, now_ms())) {
+            if (free <= 0) break;
+            if (slot.attempts.count(id)) continue; // its previous attempt is still stopping
+            if (!agents_.try_acquire(slot.job.id)) {
+                wants_more = true;
+                break;
+            }
+            if (co_await start_attempt(slot, id)) --free;
+            if (!team::may_start_tasks(slot.job)) break;
+        }
+    }
+    if (!wants_more) wake_jobs(agents_.withdraw(slot.job.id));
+}
+
+void JobService::heartbeat(Slot& slot) {
+    auto now = std::chrono::steady_clock::now();
+    if (slot.attempts.empty() || now < slot.next_heartbeat) return;
+    slot.next_heartbeat = now + config_.scaled(config_.heartbeat);
+    auto wall = now_ms();
+    bool renewed = false;
+    for (auto& t : slot.job.team.tasks) {
+        auto a = slot.attempts.find(t.id);
+        if (t.status != team::TaskStatus::running || a == slot.attempts.end() || a->second.claimToken != t.claimToken)
+            continue;
+        t.lastHeartbeatAt = wall; // record-only fields (schemas.md): no event
+        t.claimExpiresAt = wall + config_.scaled(std::chrono::milliseconds(team::lease_ms)).count();
+        renewed = true;
+    }
+    if (renewed) store_.save_record(slot.job); // coalesced: one record write per interval at most
+}
+
+asio::awaitable<void> JobService::run_job(std::string id) {
+    Slot* slot = find_active(id);
+    if (!slot) co_return;
+    ++slot->busy;
+    try {
+        while (!shutting_down_) {
+            slot->poked = false;
+            co_await step(*slot);
+            const auto& job = slot->job;
+            if (team::is_terminal(job.status)) {
+                if (slot->attempts.empty()) break;
+            } else if (job.runStarted && !job.jobGatePending && !slot->workspace) {
+                co_await prepare_workspace(*slot);
+                continue;
+            } else {
+                co_await start_ready_tasks(*slot);
+            }
+            heartbeat(*slot);
+            if (slot->poked) continue;
+            auto in = step_input(*slot);
+            auto wake_at = std::chrono::steady_clock::time_point::max();
+            if (auto at = team::next_wakeup(slot->job, in))
+                wake_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<std::int64_t>(0, *at - in.now) + 1);
+            if (!slot->attempts.empty()) wake_at = std::min(wake_at, slot->next_heartbeat);
+            slot->wake.expires_at(wake_at);
+            co_await slot->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+    } catch (const std::exception& e) {
+        log::error("job runner failed", {{"job", id}, {"error", e.what()}});
+    }
+    slot->runner = false;
+    wake_jobs(agents_.withdraw(id));
+    --slot->busy;
+    deactivate_if_done(*slot);
+}
+
+} // namespace omx::actor

@@ -1,0 +1,246 @@
+// The attempts of a job's tasks: spawning an agent and committing its start,
+// its live output, its result; stopping attempts whose task no longer runs;
+// mailbox messages into running tasks' inboxes.
+#include "team/actor/job_service.hpp"
+#include "team/actor/job_slot.hpp"
+
+#include "process/agent_command.hpp"
+#include "process/agent_env.hpp"
+#include "process/prompt.hpp"
+#include "runtime/clock.hpp"
+#include "runtime/ids.hpp"
+#include "runtime/log.hpp"
+#include "team/core/derive.hpp"
+#include "team/core/enums.hpp"
+#include "team/core/events.hpp"
+#include "team/core/json_codec.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <fstream>
+#include <random>
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+namespace omx::actor {
+namespace {
+
+void write_file(const fs::path& path, std::string_view text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    if (!out.flush()) throw std::runtime_error("cannot write " + path.string());
+}
+
+process::Feedback feedback_of(const team::Task& t) {
+    process::Feedback f;
+    auto* o = t.feedback.if_object();
+    if (!o) return f;
+    if (auto* e = o->if_contains("error"); e && e->is_string()) f.error = std::string(e->get_string());
+    if (auto* x = o->if_contains("findings")) f.findings = *x;
+    if (auto* a = o->if_contains("approved"); a && a->is_bool()) f.approved = a->get_bool();
+    if (auto* c = o->if_contains("comment"); c && c->is_string()) f.approver_comment = std::string(c->get_string());
+    return f;
+}
+
+double jitter() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+} // namespace
+
+asio::awaitable<bool> JobService::start_attempt(Slot& slot, const std::string& task_id) {
+    const team::Job& job = slot.job;
+    const team::Task& task = *team::find_task(job.team, task_id);
+    const int attempt_no = task.attempt + 1;
+    const std::string claim = new_uuid();
+    const auto run_dir = config_.work_root / job.id;
+    const auto task_dir = run_dir / "tasks" / task.id;
+    const std::string n = std::to_string(attempt_no);
+    const std::string log_relative = "tasks/" + task.id + "/" + n + ".log";
+    process::AttemptPaths paths{*slot.workspace, run_dir, task_dir / (n + ".prompt.txt"),
+                                task_dir / (n + ".dependencies.json"), task_dir / "inbox.jsonl"};
+
+    std::vector<process::DependencyContext> dependencies;
+    for (auto& dep : task.dependencies)
+        if (const team::Task* d = team::find_task(job.team, dep)) dependencies.push_back(process::dependency_context(*d));
+    std::vector<team::Message> messages;
+    std::vector<std::string> delivered;
+    for (auto* m : team::messages_for(job.team, task)) {
+        messages.push_back(*m);
+        if (std::find(m->deliveredTo.begin(), m->deliveredTo.end(), task.id) == m->deliveredTo.end())
+            delivered.push_back(m->id);
+    }
+    std::string prompt = process::build_prompt(
+        {task.role, job.request.task, task.name, dependencies, feedback_of(task), std::move(messages)});
+
+    std::shared_ptr<process::AgentAttempt> attempt;
+    try {
+        fs::create_directories(task_dir);
+        write_file(paths.prompt_file, prompt);
+        write_file(paths.dependency_outputs, process::dependency_outputs_json(dependencies));
+        auto vars = process::job_variables({job, task, attempt_no, job.team.phase, prompt, paths, claim});
+        auto command = process::resolve_command(job.request.provider, task.role, job.request.options.agentCommands,
+                                                config_.allow_request_commands, config_.server_env);
+        process::AttemptSpec spec;
+        spec.command = command.text;
+        spec.workdir = *slot.workspace;
+        spec.log_path = task_dir / (n + ".log");
+        spec.environment = process::agent_environment(config_.server_env, config_.agent_env, vars);
+        spec.timeout = config_.scaled(std::chrono::milliseconds(std::int64_t(task.timeoutSeconds) * 1000));
+        spec.idle_timeout = config_.scaled(config_.idle_timeout);
+        spec.kill_grace = config_.scaled(config_.kill_grace);
+
+        std::string job_id = job.id;
+        process::AttemptObserver observer;
+        observer.started = [this, job_id, task_id](pid_t pid) {
+            if (auto* s = find_active(job_id))
+                if (auto a = s->attempts.find(task_id); a != s->attempts.end()) {
+                    a->second.pid = pid;
+                    s->wake.cancel(); // the starter waits on the job's wake timer
+                }
+        };
+        observer.item = [this, job_id, task_id, attempt_no](const process::OutputItem& item) {
+            auto* s = find_active(job_id);
+            if (!s || team::is_terminal(s->job.status)) return; // after the run's end: the log only
+            queue_output(*s, {std::string(team::event_type::task_output), task_id + ": " + item.kind,
+                              {{"taskId", task_id},
+                               {"attempt", attempt_no},
+                               {"kind", item.kind},
+                               {"text", item.text},
+                               {"exitCode", item.exitCode ? json::value(*item.exitCode) : json::value(nullptr)}}});
+        };
+        observer.usage = [this, job_id, task_id](const team::Usage& u) {
+            auto* s = find_active(job_id);
+            if (!s) return;
+            if (auto a = s->attempts.find(task_id); a != s->attempts.end()) a->second.liveTokens = u.totalTokens;
+            if (s->job.request.options.maxTokens) poke(*s); // the runner checks the token budget
+        };
+        attempt = std::make_shared<process::AgentAttempt>(strand_, std::move(spec), std::move(observer));
+    } catch (const std::exception& e) {
+        log::error("cannot prepare an attempt", {{"job", job.id}, {"task", task_id}, {"error", e.what()}});
+        if (auto next = agents_.release()) wake_jobs({*next});
+        co_return false;
+    }
+
+    auto& running = slot.attempts[task_id];
+    running = RunningAttempt{claim, attempt, std::nullopt, 0, true, false, false};
+    asio::co_spawn(strand_, finish_attempt(job.id, task_id, attempt), asio::detached);
+    // The pid is known once the agent is spawned: wait for it (or for the attempt's end).
+    while (!running.pid && !running.finished) {
+        slot.wake.expires_at(std::chrono::steady_clock::time_point::max());
+        co_await slot.wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    slot.poked = true; // the wake timer served as the start signal: let the runner look again
+    running.starting = false;
+    auto decision = team::decide_task_start(
+        slot.job, {task_id, worker_id_, claim, running.pid, delivered});
+    bool started = !decision.refusal && co_await commit_engine(slot, std::move(decision.events));
+    if (!started && !running.stopping) {
+        running.stopping = true;
+        attempt->stop(process::StopReason::cancel);
+    }
+    co_return started;
+}
+
+asio::awaitable<void> JobService::finish_attempt(std::string job_id, std::string task_id,
+                                                 std::shared_ptr<process::AgentAttempt> attempt) {
+    process::AttemptResult r = co_await attempt->async_run();
+    Slot* slot = find_active(job_id); // kept active while it has attempts
+    auto& running = slot->attempts.at(task_id);
+    running.finished = true;
+    slot->wake.cancel();
+    ++slot->busy;
+    co_await slot->lock.async_lock();
+    {
+        AsyncLockGuard guard(slot->lock);
+        const team::Task* task = team::find_task(slot->job.team, task_id);
+        team::AttemptReport report;
+        report.taskId = task_id;
+        report.claimToken = running.claimToken;
+        report.ok = r.ok;
+        report.errorClass = r.errorClass;
+        report.error = r.error;
+        report.exitCode = r.exitCode;
+        int attempt_no = task ? task->attempt : 0;
+        report.output = process::task_output(r, "tasks/" + task_id + "/" + std::to_string(attempt_no) + ".log");
+        report.structured = r.parsed.structured;
+        report.retryAfterSeconds = r.parsed.retryAfterSeconds;
+        report.shutdown = r.stopped == process::StopReason::shutdown;
+        if (r.errorClass == std::optional<std::string>("hang"))
+            report.idleSeconds = config_.scaled(config_.idle_timeout).count() / 1000;
+        report.now = now_ms();
+        report.jitter = jitter();
+        report.backoffBaseMs = config_.scaled(config_.backoff_base).count();
+        report.backoffCapMs = config_.scaled(config_.backoff_cap).count();
+        report.timeScale = config_.time_scale;
+        report.newId = [] { return new_uuid(); };
+        auto events = take_output(*slot);
+        auto decision = team::decide_task_result(slot->job, report);
+        for (auto& e : decision.events) events.push_back(std::move(e));
+        co_await commit_engine(*slot, std::move(events));
+        slot->attempts.erase(task_id);
+    }
+    if (auto next = agents_.release()) wake_jobs({*next});
+    --slot->busy;
+    poke(*slot);
+    deactivate_if_done(*slot);
+}
+
+void JobService::queue_output(Slot& slot, team::EventDraft event) {
+    slot.pending_output.push_back(std::move(event));
+    if (slot.output_flush_scheduled) return;
+    slot.output_flush_scheduled = true;
+    asio::co_spawn(strand_, flush_output(slot.job.id), asio::detached);
+}
+
+std::vector<team::EventDraft> JobService::take_output(Slot& slot) {
+    std::vector<team::EventDraft> events;
+    events.swap(slot.pending_output);
+    slot.output_flush_scheduled = false;
+    if (team::is_terminal(slot.job.status)) events.clear();
+    return events;
+}
+
+asio::awaitable<void> JobService::flush_output(std::string job_id) {
+    Slot* slot = find_active(job_id);
+    if (!slot) co_return;
+    ++slot->busy;
+    co_await slot->lock.async_lock();
+    {
+        AsyncLockGuard guard(slot->lock);
+        co_await commit_engine(*slot, take_output(*slot));
+    }
+    --slot->busy;
+    deactivate_if_done(*slot);
+}
+
+void JobService::stop_orphaned_attempts(Slot& slot) {
+    for (auto& [task_id, a] : slot.attempts) {
+        if (a.starting || a.finished || a.stopping) continue;
+        const team::Task* t = team::find_task(slot.job.team, task_id);
+        if (t && t->status == team::TaskStatus::running && t->claimToken == a.claimToken) continue;
+        a.stopping = true;
+        a.attempt->stop(team::is_terminal(slot.job.status) ? process::StopReason::cancel
+                                                           : process::StopReason::reassign);
+    }
+}
+
+void JobService::deliver_to_inboxes(Slot& slot, const team::Message& message) {
+    for (auto& [task_id, a] : slot.attempts) {
+        const team::Task* t = team::find_task(slot.job.team, task_id);
+        if (!t || a.finished || t->claimToken != a.claimToken || !team::is_addressed_to(message, *t)) continue;
+        auto inbox = config_.work_root / slot.job.id / "tasks" / task_id / "inbox.jsonl";
+        std::ofstream out(inbox, std::ios::app);
+        out << json::serialize(team::to_json(message)) << '\n';
+        if (!out.flush()) log::warn("cannot write an inbox", {{"job", slot.job.id}, {"task", task_id}});
+    }
+}
+
+} // namespace omx::actor
