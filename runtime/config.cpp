@@ -115,6 +115,12 @@ const std::vector<Option>& options() {
          }},
         {"--time-scale", "OMX_TIME_SCALE", "F", "multiply every duration the server uses (default 1)",
          [](Config& c, const std::string& s) { c.time_scale = parse_positive("--time-scale", s); }},
+        {"--role", "OMX_ROLE", "api|all", "all: serve the API and run jobs (default); api: serve the API only",
+         [](Config& c, const std::string& s) {
+             if (s == "worker") bad("--role worker needs a shared store (--redis), which this build does not have yet");
+             if (s != "api" && s != "all") bad("--role: '" + s + "' is not one of api, all");
+             c.run_jobs = s == "all";
+         }},
         {"--max-agents", "OMX_MAX_AGENTS", "N", "agent processes running at once on this server (default 8)",
          [](Config& c, const std::string& s) { c.max_agents = static_cast<int>(parse_int("--max-agents", s, 1, 4096)); }},
         {"--idle-timeout", "OMX_IDLE_TIMEOUT", "SECONDS", "an agent silent on stdout and stderr this long hangs (default 600)",

@@ -35,7 +35,7 @@ void JobService::poke(Slot& slot) {
         slot.wake.cancel();
         return;
     }
-    if (team::is_terminal(slot.job.status) || shutting_down_) return;
+    if (team::is_terminal(slot.job.status) || shutting_down_ || !config_.run_jobs) return;
     if (find_active(slot.job.id) != &slot) return; // a job being created: poked once it is registered
     slot.runner = true;
     asio::co_spawn(strand_, run_job(slot.job.id), asio::detached);

@@ -129,6 +129,11 @@ std::vector<std::string> OmxdProcess::command_line(const std::vector<std::string
     std::vector<std::string> argv{binary_path(), "serve",
                                   "--listen",    "127.0.0.1:" + std::to_string(listen_port_),
                                   "--state-dir", state_dir_.string()};
+    // Tests of the API alone run no jobs (--role api) and nothing outside
+    // their temp dir; a test that wants the engine names --role all.
+    auto names = [&](std::string_view flag) { return std::find(extra.begin(), extra.end(), flag) != extra.end(); };
+    if (!names("--role")) argv.insert(argv.end(), {"--role", "api"});
+    if (!names("--work-root")) argv.insert(argv.end(), {"--work-root", (log_dir_ / "runs").string()});
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
 }
