@@ -6,7 +6,7 @@
 #include "process/agent_attempt.hpp"
 #include "process/agent_command.hpp"
 #include "process/agent_env.hpp"
-#include "tests/support/child_process.hpp"
+#include "tests/support/mock_model.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -14,10 +14,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <fcntl.h>
 #include <fstream>
 #include <sstream>
-#include <thread>
 #include <unistd.h>
 
 namespace asio = boost::asio;
@@ -34,67 +32,22 @@ std::string read_text(const fs::path& p) {
     return s.str();
 }
 
-// A mock model server with one scenario, for one test case.
-class MockModel {
-public:
-    MockModel(const omx::test::TempDir& dir, const std::string& scenario) {
-        auto port_file = dir / ("mock-" + scenario + ".port");
-        int log = ::open((dir / ("mock-" + scenario + ".out")).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        pid_ = omx::test::spawn_child({"/usr/bin/python3", OMX_MOCK_MODEL_SERVER, "--port", "0", "--port-file",
-                                       port_file.string(), "--script", scenario, "--log",
-                                       (dir / ("mock-" + scenario + ".log")).string()},
-                                      {}, log);
-        ::close(log);
-        for (int i = 0; i < 200 && !fs::exists(port_file); ++i) std::this_thread::sleep_for(25ms);
-        BOOST_REQUIRE_MESSAGE(fs::exists(port_file), "the mock model server did not start");
-        port_ = std::stoi(read_text(port_file));
-    }
-    ~MockModel() { omx::test::kill_and_reap(pid_); }
-    int port() const { return port_; }
-
-private:
-    pid_t pid_ = -1;
-    int port_ = 0;
-};
-
 struct CodexRun {
     AttemptResult result;
     std::vector<OutputItem> items;
     fs::path workspace;
 };
 
-// codex's own home: the mock as its only model provider, no retries, and
-// nothing that phones home (analytics, plugins, update checks, telemetry).
-void write_codex_config(const fs::path& codex_home, int port) {
-    fs::create_directories(codex_home);
-    std::ofstream(codex_home / "config.toml") << "model_provider = \"mock\"\n"
-                                                 "check_for_update_on_startup = false\n\n"
-                                                 "[model_providers.mock]\n"
-                                                 "name = \"mock\"\n"
-                                                 "base_url = \"http://127.0.0.1:"
-                                              << port
-                                              << "/v1\"\n"
-                                                 "wire_api = \"responses\"\n"
-                                                 "env_key = \"OPENAI_API_KEY\"\n"
-                                                 "request_max_retries = 0\n"
-                                                 "stream_max_retries = 0\n\n"
-                                                 "[analytics]\nenabled = false\n\n"
-                                                 "[feedback]\nenabled = false\n\n"
-                                                 "[otel]\nexporter = \"none\"\ntrace_exporter = \"none\"\n"
-                                                 "metrics_exporter = \"none\"\n\n"
-                                                 "[features]\nplugins = false\nunbounded_connection_retries = false\n";
-}
-
 CodexRun run_codex(const std::string& scenario, const std::string& prompt) {
     BOOST_REQUIRE_MESSAGE(fs::exists(OMX_CODEX_BIN),
                           "codex is not installed at " OMX_CODEX_BIN ": run tools/install-agents.sh");
     omx::test::TempDir dir("omx-codex");
-    MockModel mock(dir, scenario);
+    omx::test::MockModel mock(dir, scenario);
     CodexRun run;
     run.workspace = dir / "workspace";
     fs::create_directories(run.workspace);
     fs::create_directories(dir / "home");
-    write_codex_config(dir / "codex_home", mock.port());
+    omx::test::write_codex_config(dir / "codex_home", mock.port());
 
     std::map<std::string, std::string> server_env{{"PATH", std::string(std::getenv("PATH"))},
                                                   {"HOME", (dir / "home").string()},
