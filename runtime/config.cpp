@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <charconv>
+#include <filesystem>
 #include <functional>
 #include <sstream>
 #include <stdexcept>
@@ -225,6 +226,8 @@ ConfigOutcome parse_config(const std::vector<std::string>& args, const std::map<
             }
             o->set(config, value);
         }
+        // Agents run in their workspace: every path they are given must not depend on the cwd.
+        config.work_root = std::filesystem::absolute(config.work_root).lexically_normal();
         outcome.config = std::move(config);
     } catch (const std::invalid_argument& e) {
         outcome.error = e.what();

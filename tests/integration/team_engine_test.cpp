@@ -237,3 +237,247 @@ BOOST_AUTO_TEST_CASE(spent_fix_budget_fails_the_job_naming_the_task_and_cancels_
         }
     }
 }
+
+// ------------------------------------------- 3. verifier verdicts and modes
+
+namespace {
+
+json::object verdict_fail(std::string finding) {
+    return {{"structured", {{"status", "fail"}, {"findings", json::array{json::value(finding)}}}}};
+}
+json::object verdict_pass() {
+    return {{"structured", {{"status", "pass"}, {"findings", json::array{}}}}};
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(failing_verdict_starts_a_fix_round_with_the_findings_then_passes) {
+    Engine e;
+    auto c = e.client();
+    auto id = create_job(c, team_job(e, "team",
+                                     {{"roles", {{"verifier", json::array{verdict_fail("the --verbose flag is missing"),
+                                                                           verdict_pass()}}}}}));
+    auto job = wait_terminal(c, id);
+    BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
+    BOOST_TEST(num(job, "/output/fixAttempts") == 1);
+
+    auto events = job_events(c, id);
+    auto verdicts = of_type(events, "team.task.completed", "team-verifier");
+    BOOST_TEST_REQUIRE(verdicts.size() == 2u, types_text(events));
+    BOOST_TEST(str(verdicts[0], "/payload/result") == "failed", dump(verdicts[0]));
+    BOOST_TEST(str(verdicts[1], "/payload/result") == "succeeded");
+    auto retries = of_type(events, "team.retry");
+    BOOST_TEST_REQUIRE(retries.size() == 1u, types_text(events));
+    // A failing verifier's fix path: its developer/executor ancestors, what is
+    // downstream of them, and the verifier.
+    BOOST_TEST(set_text(string_set(at(retries[0], "/payload/resetTaskIds"))) ==
+               set_text({"team-developer", "team-executor", "team-verifier"}));
+    BOOST_TEST(contains(dump(at(retries[0], "/payload/feedback")), "the --verbose flag is missing"),
+               dump(retries[0]));
+
+    auto team = team_of(c, id);
+    BOOST_TEST(num(task_of(team, "team-planner"), "/attempt") == 1);
+    BOOST_TEST(num(task_of(team, "team-designer"), "/attempt") == 1);
+    BOOST_TEST(num(task_of(team, "team-developer"), "/attempt") == 2);
+    BOOST_TEST(num(task_of(team, "team-executor"), "/attempt") == 2);
+    BOOST_TEST(num(task_of(team, "team-verifier"), "/attempt") == 2);
+    for (auto task : {"team-developer", "team-executor", "team-verifier"})
+        BOOST_TEST(contains(recorded_prompt(e, id, task, 2), "the --verbose flag is missing"), task);
+    BOOST_TEST(!contains(recorded_prompt(e, id, "team-developer", 1), "the --verbose flag is missing"));
+    std::vector<std::string> to;
+    for (auto& p : of_type(events, "team.phase_changed"))
+        to.push_back(str(p, "/payload/to") + "/" + str(p, "/payload/reason"));
+    BOOST_TEST(std::count(to.begin(), to.end(), "team-fix/fix_attempt") == 1, types_text(events));
+    BOOST_TEST(to.back() == "complete/complete");
+}
+
+BOOST_AUTO_TEST_CASE(ralph_loops_executor_and_verifier_until_the_verdict_passes) {
+    Engine e;
+    auto c = e.client();
+    auto id = create_job(
+        c, team_job(e, "ralph",
+                    {{"roles", {{"verifier", json::array{verdict_fail("finding one"), verdict_fail("finding two"),
+                                                          verdict_pass()}}}}}));
+    auto job = wait_terminal(c, id);
+    BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
+    BOOST_TEST(num(job, "/options/team/maxFixAttempts") == 5);
+    BOOST_TEST(num(job, "/output/fixAttempts") == 2);
+
+    auto team = team_of(c, id);
+    BOOST_TEST(task_ids(team) == (std::vector<std::string>{"executor", "verifier"}));
+    BOOST_TEST(strings_of(at(task_of(team, "verifier"), "/dependencies")) == std::vector<std::string>{"executor"});
+    BOOST_TEST(num(task_of(team, "executor"), "/attempt") == 3);
+    BOOST_TEST(num(task_of(team, "verifier"), "/attempt") == 3);
+    BOOST_TEST(contains(recorded_prompt(e, id, "executor", 2), "finding one"));
+    BOOST_TEST(contains(recorded_prompt(e, id, "executor", 3), "finding two"));
+    auto events = job_events(c, id);
+    auto retries = of_type(events, "team.retry");
+    BOOST_TEST_REQUIRE(retries.size() == 2u, types_text(events));
+    BOOST_TEST(num(retries[1], "/payload/fixAttempt") == 2);
+    BOOST_TEST(num(retries[1], "/payload/maxFixAttempts") == 5);
+    for (auto& r : retries)
+        BOOST_TEST(set_text(string_set(at(r, "/payload/resetTaskIds"))) == set_text({"executor", "verifier"}));
+}
+
+BOOST_AUTO_TEST_CASE(ralph_fails_once_the_fix_budget_is_spent) {
+    Engine e;
+    auto c = e.client();
+    auto id = create_job(c, team_job(e, "ralph", {{"roles", {{"verifier", verdict_fail("still broken")}}}},
+                                     {{"team", {{"maxFixAttempts", 1}}}}));
+    auto job = wait_terminal(c, id);
+    BOOST_TEST_REQUIRE(str(job, "/status") == "failed", dump(job));
+    BOOST_TEST(contains(str(job, "/error"), "verifier"), dump(job));
+    BOOST_TEST(num(team_of(c, id), "/fixAttempts") == 1);
+    BOOST_TEST(num(task_of(team_of(c, id), "verifier"), "/attempt") == 2);
+    job_events(c, id);
+}
+
+BOOST_AUTO_TEST_CASE(autopilot_chains_planner_executor_verifier) {
+    Engine e;
+    auto c = e.client();
+    auto id = create_job(c, team_job(e, "autopilot", {}));
+    auto job = wait_terminal(c, id);
+    BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
+    auto team = team_of(c, id);
+    BOOST_TEST(task_ids(team) == (std::vector<std::string>{"planner", "executor", "verifier"}));
+    BOOST_TEST(strings_of(at(task_of(team, "executor"), "/dependencies")) == std::vector<std::string>{"planner"});
+    BOOST_TEST(strings_of(at(task_of(team, "verifier"), "/dependencies")) == std::vector<std::string>{"executor"});
+    BOOST_TEST(num(job, "/options/team/maxFixAttempts") == 2);
+    auto events = job_events(c, id);
+    check_dependency_order(events, team);
+    auto tl = timeline(e, id);
+    BOOST_TEST(tl["planner#1"].end <= tl["executor#1"].start);
+    BOOST_TEST(tl["executor#1"].end <= tl["verifier#1"].start);
+}
+
+// --------------------------------------------------------- 4. planner plans
+
+BOOST_AUTO_TEST_CASE(a_plan_replaces_the_templates_downstream_tasks_except_the_verifier) {
+    Engine e;
+    auto c = e.client();
+    json::object plan{
+        {"plan_summary", "Add the flag, then wire it"},
+        {"tasks", json::array{
+                      json::object{{"id", "add-flag"}, {"role", "developer"}, {"subject", "Add --verbose"}},
+                      json::object{{"id", "wire-flag"}, {"role", "executor"}, {"subject", "Wire it in"},
+                                   {"depends_on", json::array{"add-flag"}}},
+                      json::object{{"id", "docs"}, {"role", "researcher"}, {"description", "Find the docs to update"}},
+                  }}};
+    auto id = create_job(c, team_job(e, "team", {{"roles", {{"planner", {{"structured", plan}}}}}}));
+    auto job = wait_terminal(c, id);
+    BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
+
+    auto events = job_events(c, id);
+    auto ready = of_type(events, "team.plan_ready");
+    BOOST_TEST_REQUIRE(ready.size() == 1u, types_text(events));
+    BOOST_TEST(str(ready[0], "/payload/fromTaskId") == "team-planner");
+    BOOST_TEST(str(ready[0], "/payload/summary") == "Add the flag, then wire it");
+    BOOST_TEST(set_text(string_set(at(ready[0], "/payload/removedTaskIds"))) ==
+               set_text({"team-research", "team-designer", "team-developer", "team-executor"}));
+    BOOST_TEST(at(ready[0], "/payload/added").as_array().size() == 3u);
+
+    auto team = team_of(c, id);
+    BOOST_TEST(set_text({task_ids(team).begin(), task_ids(team).end()}) ==
+               set_text({"team-planner", "add-flag", "wire-flag", "docs", "team-verifier"}));
+    BOOST_TEST(strings_of(at(task_of(team, "add-flag"), "/dependencies")) == std::vector<std::string>{"team-planner"});
+    BOOST_TEST(strings_of(at(task_of(team, "docs"), "/dependencies")) == std::vector<std::string>{"team-planner"});
+    BOOST_TEST(strings_of(at(task_of(team, "wire-flag"), "/dependencies")) == std::vector<std::string>{"add-flag"});
+    BOOST_TEST(set_text(string_set(at(task_of(team, "team-verifier"), "/dependencies"))) ==
+               set_text({"wire-flag", "docs"}));
+    BOOST_TEST(str(task_of(team, "docs"), "/name") == "Find the docs to update");
+    const auto& p = at(team, "/plan");
+    BOOST_TEST_REQUIRE(p.is_object(), dump(team));
+    BOOST_TEST(joined_keys(keys_of(p)) == "fromTaskId,summary,taskIds");
+    BOOST_TEST(str(p, "/summary") == "Add the flag, then wire it");
+    BOOST_TEST(str(p, "/fromTaskId") == "team-planner");
+    BOOST_TEST(set_text(string_set(at(p, "/taskIds"))) == set_text({"add-flag", "wire-flag", "docs"}));
+    check_dependency_order(events, team);
+    for (auto task : {"team-research", "team-designer", "team-developer", "team-executor"})
+        BOOST_TEST(of_type(events, "team.task.started", task).empty(), task << " ran");
+    BOOST_TEST(at(job, "/output/tasks").as_array().size() == 5u);
+    BOOST_TEST(str(recorded(e, id, "docs", 1), "/JOB_ROLE") == "researcher");
+    std::vector<std::string> reasons;
+    for (auto& ph : of_type(events, "team.phase_changed"))
+        reasons.push_back(str(ph, "/payload/reason"));
+    BOOST_TEST(std::count(reasons.begin(), reasons.end(), "plan_ready") >= 0); // allowed, not required
+}
+
+BOOST_AUTO_TEST_CASE(an_invalid_plan_fails_the_planner_attempt_listing_every_problem) {
+    Engine e;
+    auto c = e.client();
+    json::object bad{
+        {"plan_summary", "broken"},
+        {"tasks", json::array{
+                      json::object{{"id", "a"}, {"role", "developer"}, {"subject", "A"}, {"depends_on", json::array{"b"}}},
+                      json::object{{"id", "b"}, {"role", "developer"}, {"subject", "B"}, {"depends_on", json::array{"a"}}},
+                      json::object{{"id", "c"}, {"role", "wizard"}, {"subject", "C"}},
+                      json::object{{"id", "d"}, {"role", "verifier"}, {"subject", "D"}},
+                  }}};
+    auto script = json::object{{"roles", {{"planner", json::array{json::object{{"structured", bad}}, json::object{}}}}}};
+    auto fixed = create_job(c, team_job(e, "team", script));
+    auto failing = create_job(c, team_job(e, "team", script, {{"team", {{"maxFixAttempts", 0}}}}));
+
+    // With fix rounds left: the failure resets the planner and everything after it,
+    // the next attempt (no plan) succeeds and the default template runs.
+    auto job = wait_terminal(c, fixed);
+    BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
+    auto events = job_events(c, fixed);
+    auto invalid = of_type(events, "team.task.validation_failed", "team-planner");
+    BOOST_TEST_REQUIRE(invalid.size() == 1u, types_text(events));
+    auto problems = strings_of(at(invalid[0], "/payload/problems"));
+    BOOST_TEST(problems.size() >= 3u, joined(problems));
+    auto all = joined(problems);
+    std::string lower;
+    for (char ch : all)
+        lower += char(std::tolower(static_cast<unsigned char>(ch)));
+    BOOST_TEST(contains(lower, "cycle"), all);
+    BOOST_TEST(contains(lower, "wizard"), all);
+    BOOST_TEST(contains(lower, "verifier"), all);
+    auto done = of_type(events, "team.task.completed", "team-planner");
+    BOOST_TEST_REQUIRE(done.size() == 2u);
+    BOOST_TEST(str(done[0], "/payload/result") == "failed");
+    BOOST_TEST(str(done[0], "/payload/errorClass") == "validation");
+    BOOST_TEST(of_type(events, "team.plan_ready").empty());
+    auto retries = of_type(events, "team.retry");
+    BOOST_TEST_REQUIRE(retries.size() == 1u);
+    BOOST_TEST(set_text(string_set(at(retries[0], "/payload/resetTaskIds"))) ==
+               set_text({default_six.begin(), default_six.end()}));
+    BOOST_TEST(task_ids(team_of(c, fixed)) == default_six);
+    BOOST_TEST(contains(recorded_prompt(e, fixed, "team-planner", 2), "wizard"),
+               "the planner's feedback names its problems");
+
+    // Without: the job fails naming the planner.
+    job = wait_terminal(c, failing);
+    BOOST_TEST_REQUIRE(str(job, "/status") == "failed", dump(job));
+    BOOST_TEST(contains(str(job, "/error"), "team-planner"), dump(job));
+    events = job_events(c, failing);
+    BOOST_TEST(of_type(events, "team.task.validation_failed", "team-planner").size() == 1u);
+    BOOST_TEST(of_type(events, "team.task.canceled").size() == 5u, types_text(events));
+}
+
+BOOST_AUTO_TEST_CASE(an_invalid_plan_is_retried_within_the_planners_attempts) {
+    Engine e;
+    auto c = e.client();
+    json::object bad{{"plan_summary", "unknown dependency"},
+                     {"tasks", json::array{json::object{{"id", "x"}, {"role", "developer"}, {"subject", "X"},
+                                                        {"depends_on", json::array{"nope"}}}}}};
+    json::array tasks{
+        json::object{{"id", "plan"}, {"name", "Plan it"}, {"role", "planner"}, {"maxAttempts", 2}},
+        json::object{{"id", "do"}, {"name", "Do it"}, {"role", "executor"}, {"dependencies", json::array{"plan"}}},
+    };
+    auto id = create_job(c, team_job(e, "team",
+                                     {{"tasks", {{"plan", json::array{json::object{{"structured", bad}}, json::object{}}}}}},
+                                     {{"team", {{"teamTasks", tasks}}}}));
+    auto job = wait_terminal(c, id);
+    BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
+    auto events = job_events(c, id);
+    auto invalid = of_type(events, "team.task.validation_failed", "plan");
+    BOOST_TEST_REQUIRE(invalid.size() == 1u, types_text(events));
+    BOOST_TEST(contains(dump(at(invalid[0], "/payload/problems")), "nope"), dump(invalid[0]));
+    auto done = of_type(events, "team.task.completed", "plan");
+    BOOST_TEST_REQUIRE(done.size() == 2u);
+    BOOST_TEST(str(done[0], "/payload/result") == "retry");
+    BOOST_TEST(str(done[0], "/payload/errorClass") == "validation");
+    BOOST_TEST(of_type(events, "team.retry").empty());
+    BOOST_TEST(task_ids(team_of(c, id)) == (std::vector<std::string>{"plan", "do"}));
+}
