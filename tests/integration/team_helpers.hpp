@@ -300,11 +300,19 @@ inline json::value recorded(const Engine& e, const std::string& job, std::string
     return parse(text);
 }
 
+// The prompt that attempt got, without the job's task text (the agent's script,
+// which the prompt quotes): what is left is the engine's own text, feedback
+// and messages.
 inline std::string recorded_prompt(const Engine& e, const std::string& job, std::string_view task,
                                    int attempt) {
     auto r = recorded(e, job, task, attempt);
     BOOST_TEST_REQUIRE(!r.is_null(), "attempt " << attempt << " of " << task << " did not run");
-    return str(r, "/JOB_PROMPT");
+    auto prompt = str(r, "/JOB_PROMPT");
+    auto script = str(r, "/JOB_TASK");
+    BOOST_TEST_REQUIRE(prompt.find(script) != std::string::npos, "the prompt lacks the task: " << prompt);
+    for (auto pos = prompt.find(script); pos != std::string::npos; pos = prompt.find(script, pos))
+        prompt.erase(pos, script.size());
+    return prompt;
 }
 
 // Waits until the agent of that attempt has recorded itself (it is running).
