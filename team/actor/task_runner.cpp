@@ -140,7 +140,7 @@ asio::awaitable<bool> JobService::start_attempt(Slot& slot, const std::string& t
     slot.poked = true; // the wake timer served as the start signal: let the runner look again
     running.starting = false;
     auto decision = team::decide_task_start(
-        slot.job, {task_id, worker_id_, claim, running.pid, delivered});
+        slot.job, {task_id, worker_id_, claim, running.pid, delivered, now_ms()});
     bool started = !decision.refusal && co_await commit_engine(slot, std::move(decision.events));
     if (!started && !running.stopping) {
         running.stopping = true;

@@ -229,10 +229,12 @@ void task_completed(Job& job, const Event& e) {
     } else if (result == "approval") {
         t.status = TaskStatus::queued; // its gate is set by team.task.approval_required
     } else {
-        if (counts_as_failure(t, t.errorClass)) ++t.failures;
+        bool counted = counts_as_failure(t, t.errorClass);
+        if (counted) ++t.failures;
         t.status = result == "retry" ? TaskStatus::queued : TaskStatus::failed;
         t.notBefore = optional_time(e.payload, "notBefore");
-        if (t.error) t.feedback = json::object{{"error", *t.error}, {"findings", nullptr}, {"approved", false}, {"comment", nullptr}};
+        // A graceful stop or a rate limit says nothing about the work: no feedback for it.
+        if (t.error && counted) t.feedback = json::object{{"error", *t.error}, {"findings", nullptr}, {"approved", false}, {"comment", nullptr}};
     }
 }
 
@@ -250,7 +252,7 @@ void plan_ready(Job& job, const Event& e) {
     for (auto& a : e.payload.at("added").as_array()) added.push_back(task_template_from_json(a.as_object()));
     json::array ids;
     for (auto& a : added) ids.push_back(json::string(a.id));
-    if (!removed.empty()) { // the graph is replaced: the verifier waits for every end of the plan
+    { // the graph is replaced: the verifier waits for every end of the plan
         std::vector<std::string> ends;
         for (auto& a : added)
             if (std::none_of(added.begin(), added.end(), [&](const TaskTemplate& b) {
@@ -355,6 +357,7 @@ void reset_tasks(TeamState& team, const std::vector<std::string>& ids) {
         t->rateLimits = 0;
         t->afterRequests = 0;
         t->beforeApproved = false;
+        release_claim(*t);
     }
     for (auto& id : ids) {
         Task* t = find_task(team, id);

@@ -153,7 +153,12 @@ Decision decide_mailbox_post(const Job& job, const Message& m) {
                                                            " messages from the API)");
     EventDraft received{std::string(event_type::mailbox_received), "Message " + m.id + " received",
                         {{"message", to_json(m)}}};
-    if (m.kind == "reassign") return reassign(job, m, std::move(received));
+    if (m.kind == "reassign") {
+        if (!m.taskId || !find_task(job.team, *m.taskId))
+            return Decision::refuse(RefusalKind::not_found,
+                                    "reassign needs the id of a task of this job (got '" + m.taskId.value_or("") + "')");
+        return reassign(job, m, std::move(received));
+    }
     return Decision{{std::move(received)}, std::nullopt};
 }
 

@@ -78,11 +78,12 @@ void end_run(EventBatch& batch, Phase terminal_phase, const std::function<std::s
     batch.emit(terminal.type, std::move(terminal.message), std::move(terminal.payload));
 }
 
-EventBatch::EventBatch(const Job& job) : status_before_(job.status), after_(job) {}
+EventBatch::EventBatch(const Job& job, std::optional<TimeMs> now)
+    : status_before_(job.status), after_(job), now_(now.value_or(job.updatedAt)) {}
 
 void EventBatch::emit(std::string_view type, std::string message, json::object payload) {
     EventDraft d{std::string(type), std::move(message), std::move(payload)};
-    apply(after_, Event{after_.lastSeq + 1, "", after_.id, d.type, d.message, d.payload, after_.updatedAt});
+    apply(after_, Event{after_.lastSeq + 1, "", after_.id, d.type, d.message, d.payload, now_});
     if (type == event_type::plan_ready) plan_changed_ = true;
     events_.push_back(std::move(d));
 }

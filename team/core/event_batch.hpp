@@ -9,6 +9,7 @@
 #include "team/core/types.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,7 +18,9 @@ namespace omx::team {
 
 class EventBatch {
 public:
-    explicit EventBatch(const Job& job);
+    // Events are applied as if made at `now` (default: the job's last change),
+    // so clocks started by them (the minutes budget) start when they will.
+    explicit EventBatch(const Job& job, std::optional<TimeMs> now = std::nullopt);
 
     void emit(std::string_view type, std::string message, json::object payload);
     const Job& after() const { return after_; }
@@ -29,6 +32,7 @@ public:
 private:
     JobStatus status_before_;
     Job after_;
+    TimeMs now_;
     std::vector<EventDraft> events_;
     bool plan_changed_ = false;
 };

@@ -214,7 +214,7 @@ bool may_start_tasks(const Job& job) {
 
 Decision decide_step(const Job& job, const StepInput& in) {
     if (job.id.empty() || is_terminal(job.status) || job.jobGatePending) return {};
-    EventBatch batch(job);
+    EventBatch batch(job, in.now);
     if (!job.runStarted)
         batch.emit(event_type::started, "Run started by " + in.workerId, {{"workerId", in.workerId}});
     if (!in.orphanedTaskIds.empty()) reclaim(batch, in.orphanedTaskIds);
@@ -280,10 +280,10 @@ Decision decide_task_start(const Job& job, const TaskStart& in) {
     const Task* t = find_task(job.team, in.taskId);
     if (!t) return Decision::refuse(RefusalKind::not_found, "unknown task '" + in.taskId + "'");
     bool ready = t->status == TaskStatus::queued && !t->approval && (!t->requiresApproval || t->beforeApproved) &&
-                 dependencies_succeeded(job.team, *t);
+                 dependencies_succeeded(job.team, *t) && (!t->notBefore || *t->notBefore <= in.now);
     if (!may_start_tasks(job) || !ready)
         return Decision::refuse(RefusalKind::conflict, "task " + t->id + " cannot start now");
-    EventBatch batch(job);
+    EventBatch batch(job, in.now);
     int attempt = t->attempt + 1;
     batch.emit(event_type::task_started, "Task " + t->id + " started (attempt " + std::to_string(attempt) + ")",
                {{"taskId", t->id},
@@ -476,7 +476,7 @@ Decision decide_task_result(const Job& job, const AttemptReport& r) {
     const Task* found = find_task(job.team, r.taskId);
     if (!found || found->status != TaskStatus::running || found->claimToken != r.claimToken) return {};
     const Task t = *found;
-    EventBatch batch(job);
+    EventBatch batch(job, r.now);
     if (r.idleSeconds)
         batch.emit(event_type::task_non_reporting, "Task " + t.id + " stopped reporting",
                    {{"taskId", t.id}, {"attempt", t.attempt}, {"idleSeconds", *r.idleSeconds}});
@@ -484,11 +484,12 @@ Decision decide_task_result(const Job& job, const AttemptReport& r) {
         emit_completed(batch, t, r, "retry", std::nullopt, std::string("server shutting down"));
         return batch.finish();
     }
-    if (!r.ok) {
-        if (t.role == Role::verifier && r.errorClass == std::optional<std::string>("exit"))
-            emit_completed(batch, t, r, "failed", std::string("validation"), verdict_error(r));
-        else
-            emit_failure(batch, t, r, r.errorClass.value_or("exit"), r.error.value_or("the agent failed"));
+    // A verifier's non-zero exit is its verdict (unless its structured status
+    // says otherwise), but not when its command could not run at all (127).
+    bool verdict_by_exit = t.role == Role::verifier && r.errorClass == std::optional<std::string>("exit") &&
+                           r.exitCode && *r.exitCode != 127;
+    if (!r.ok && !verdict_by_exit) {
+        emit_failure(batch, t, r, r.errorClass.value_or("exit"), r.error.value_or("the agent failed"));
         return batch.finish();
     }
     PlanReading plan;
@@ -512,6 +513,7 @@ Decision decide_task_result(const Job& job, const AttemptReport& r) {
     }
     if (t.role == Role::verifier && verdict_fails(r)) {
         emit_completed(batch, t, r, "failed", std::string("validation"), verdict_error(r));
+        receive_agent_mail(batch, t, r); // its findings may be addressed to the developers
         return batch.finish();
     }
     emit_completed(batch, t, r, "succeeded", std::nullopt, std::nullopt);

@@ -53,6 +53,7 @@ struct TaskStart {
     std::string claimToken;
     std::optional<int> pid;
     std::vector<std::string> deliveredMessageIds; // messages this attempt's prompt delivers first
+    TimeMs now = 0; // a task waiting for its backoff does not start before notBefore
 };
 
 Decision decide_task_start(const Job&, const TaskStart&);

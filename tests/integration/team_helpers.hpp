@@ -9,11 +9,14 @@
 #include "tests/support/temp_dir.hpp"
 
 #include <cerrno>
+#include <ctime>
 #include <fstream>
+#include <iomanip>
 #include <map>
 #include <optional>
 #include <signal.h>
 #include <sstream>
+#include <unistd.h>
 
 namespace omx::test {
 
@@ -348,6 +351,17 @@ inline std::map<std::string, Span> timeline(const Engine& e, const std::string& 
 inline bool overlap(const Span& a, const Span& b) {
     return a.start >= 0 && b.start >= 0 && a.end >= 0 && b.end >= 0 && a.start < b.end &&
            b.start < a.end;
+}
+
+// Milliseconds since the epoch of an RFC 3339 UTC timestamp with milliseconds.
+inline std::int64_t ms_of(const json::value& timestamp) {
+    std::tm tm{};
+    std::istringstream in(std::string(timestamp.as_string()));
+    int ms = 0;
+    char dot = 0;
+    in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S") >> dot >> ms;
+    BOOST_TEST_REQUIRE((!in.fail() && dot == '.'), "not a timestamp: " << dump(timestamp));
+    return std::int64_t(timegm(&tm)) * 1000 + ms;
 }
 
 inline bool group_gone(pid_t pgid) {

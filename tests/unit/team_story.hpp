@@ -155,7 +155,7 @@ struct Story {
 
     team::Decision start_decision(const std::string& id, std::vector<std::string> delivered = {}) const {
         return team::decide_task_start(job, {id, "w1", "claim-" + std::to_string(claims + 1), 4000 + claims,
-                                             std::move(delivered)});
+                                             std::move(delivered), now});
     }
     void start(const std::string& id, std::vector<std::string> delivered = {}) {
         commit(start_decision(id, std::move(delivered)));
