@@ -6,6 +6,8 @@
 // detection; every event fetched is checked against schemas.md's Events table.
 // Scheduling details (parallel windows, overlap) are in team_scheduling_test.cpp.
 #define BOOST_TEST_MODULE team_engine
+#include <boost/test/tree/test_case_counter.hpp>
+#include <boost/test/tree/traverse.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "tests/integration/team_helpers.hpp"
@@ -75,9 +77,10 @@ BOOST_AUTO_TEST_CASE(default_team_runs_in_dependency_order_and_succeeds) {
     BOOST_TEST_REQUIRE(types.size() > 4u);
     BOOST_TEST(types.front() == "queued");
     BOOST_TEST(types.back() == "completed", types_text(events));
-    for (auto t : {"started", "job.status", "workspace_ready", "team.task.output", "team.phase_changed",
-                   "team.completed"})
-        BOOST_TEST(std::count(types.begin(), types.end(), t) >= 1, t << " missing: " << types_text(events));
+    for (auto t : {"started", "job.status", "workspace_ready", "team.task.output",
+                   "team.phase_changed", "team.completed"})
+        BOOST_TEST(std::count(types.begin(), types.end(), t) >= 1,
+                   t << " missing: " << types_text(events));
 
     // The phases follow the stages.
     std::vector<std::string> phases;
@@ -112,7 +115,10 @@ BOOST_AUTO_TEST_CASE(default_team_runs_in_dependency_order_and_succeeds) {
 BOOST_AUTO_TEST_CASE(failed_attempt_is_retried_after_backoff_until_success) {
     Engine e({"--backoff-base", "30"}); // 30 s * 0.01 = 0.3 s first delay
     auto c = e.client();
-    auto id = create_job(c, team_job(e, "team", {{"roles", {{"developer", json::array{json::object{{"exit", 1}}, json::object{}}}}}}));
+    auto id = create_job(
+        c, team_job(e, "team",
+                    {{"roles",
+                      {{"developer", json::array{json::object{{"exit", 1}}, json::object{}}}}}}));
     auto job = wait_terminal(c, id);
     BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
 
@@ -142,14 +148,18 @@ BOOST_AUTO_TEST_CASE(failed_attempt_is_retried_after_backoff_until_success) {
     BOOST_TEST(num(team_of(c, id), "/fixAttempts") == 0);
     // The retry's prompt says what went wrong.
     auto error = str(done[0], "/payload/error");
-    BOOST_TEST(contains(recorded_prompt(e, id, "team-developer", 2), error), "prompt lacks " << error);
+    BOOST_TEST(contains(recorded_prompt(e, id, "team-developer", 2), error),
+               "prompt lacks " << error);
 }
 
-BOOST_AUTO_TEST_CASE(exhausted_attempts_start_a_fix_round_over_the_fix_path_with_the_error_as_feedback) {
+BOOST_AUTO_TEST_CASE(
+    exhausted_attempts_start_a_fix_round_over_the_fix_path_with_the_error_as_feedback) {
     Engine e;
     auto c = e.client();
     auto fail = json::object{{"exit", 3}, {"stderr", "compile error: widget.cpp:12"}};
-    auto id = create_job(c, team_job(e, "team", {{"roles", {{"developer", json::array{fail, fail, json::object{}}}}}}));
+    auto id = create_job(
+        c,
+        team_job(e, "team", {{"roles", {{"developer", json::array{fail, fail, json::object{}}}}}}));
     auto job = wait_terminal(c, id);
     BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
 
@@ -171,7 +181,8 @@ BOOST_AUTO_TEST_CASE(exhausted_attempts_start_a_fix_round_over_the_fix_path_with
     BOOST_TEST(num(retry, "/seq") > num(done[1], "/seq"));
     bool fix_phase = false;
     for (auto& p : of_type(events, "team.phase_changed"))
-        fix_phase |= str(p, "/payload/to") == "team-fix" && str(p, "/payload/reason") == "fix_attempt";
+        fix_phase |=
+            str(p, "/payload/to") == "team-fix" && str(p, "/payload/reason") == "fix_attempt";
     BOOST_TEST(fix_phase, types_text(events));
 
     // Earlier tasks were not re-run; the reset ones ran again.
@@ -189,7 +200,8 @@ BOOST_AUTO_TEST_CASE(exhausted_attempts_start_a_fix_round_over_the_fix_path_with
     auto error = str(done[1], "/payload/error");
     BOOST_TEST(!error.empty());
     auto prompt = recorded_prompt(e, id, "team-developer", 3);
-    BOOST_TEST(contains(prompt, error), "attempt 3 prompt lacks the error '" << error << "': " << prompt);
+    BOOST_TEST(contains(prompt, error),
+               "attempt 3 prompt lacks the error '" << error << "': " << prompt);
     BOOST_TEST(contains(prompt, "compile error: widget.cpp:12"), prompt);
 }
 
@@ -207,7 +219,8 @@ BOOST_AUTO_TEST_CASE(spent_fix_budget_fails_the_job_naming_the_task_and_cancels_
             auto error = str(job, "/error");
             BOOST_TEST(contains(error, "team-developer"), error);
             auto events = job_events(c, id);
-            BOOST_TEST(of_type(events, "team.retry").size() == std::size_t(fixes), types_text(events));
+            BOOST_TEST(of_type(events, "team.retry").size() == std::size_t(fixes),
+                       types_text(events));
             auto dev = of_type(events, "team.task.completed", "team-developer");
             BOOST_TEST_REQUIRE(dev.size() == std::size_t(2 * (fixes + 1)), types_text(events));
             // The job's error carries the task's reason.
@@ -216,12 +229,12 @@ BOOST_AUTO_TEST_CASE(spent_fix_budget_fails_the_job_naming_the_task_and_cancels_
             BOOST_TEST_REQUIRE(failed.size() == 1u);
             BOOST_TEST(str(failed[0], "/payload/taskId") == "team-developer");
             BOOST_TEST(str(failed[0], "/payload/error") == error);
-            BOOST_TEST(str(events.back(), "/type") == "failed",
-                       types_text(events));
+            BOOST_TEST(str(events.back(), "/type") == "failed", types_text(events));
             for (auto task : {"team-executor", "team-verifier"}) {
                 auto canceled = of_type(events, "team.task.canceled", task);
                 BOOST_TEST_REQUIRE(canceled.size() == 1u, task << ": " << types_text(events));
-                BOOST_TEST(contains(str(canceled[0], "/payload/reason"), "dependency team-developer failed"),
+                BOOST_TEST(contains(str(canceled[0], "/payload/reason"),
+                                    "dependency team-developer failed"),
                            dump(canceled[0]));
             }
             auto team = team_of(c, id);
@@ -229,7 +242,8 @@ BOOST_AUTO_TEST_CASE(spent_fix_budget_fails_the_job_naming_the_task_and_cancels_
             BOOST_TEST(num(team, "/fixAttempts") == fixes);
             BOOST_TEST(str(task_of(team, "team-developer"), "/status") == "failed");
             BOOST_TEST(str(task_of(team, "team-executor"), "/status") == "canceled");
-            BOOST_TEST(contains(str(task_of(team, "team-executor"), "/error"), "dependency team-developer failed"));
+            BOOST_TEST(contains(str(task_of(team, "team-executor"), "/error"),
+                                "dependency team-developer failed"));
             BOOST_TEST(str(task_of(team, "team-research"), "/status") == "succeeded");
             BOOST_TEST(num(task_of(team, "team-developer"), "/attempt") == 2 * (fixes + 1));
             BOOST_TEST(recorded(e, id, "team-executor", 1).is_null(), "executor ran");
@@ -254,9 +268,11 @@ json::object verdict_pass() {
 BOOST_AUTO_TEST_CASE(failing_verdict_starts_a_fix_round_with_the_findings_then_passes) {
     Engine e;
     auto c = e.client();
-    auto id = create_job(c, team_job(e, "team",
-                                     {{"roles", {{"verifier", json::array{verdict_fail("the --verbose flag is missing"),
-                                                                           verdict_pass()}}}}}));
+    auto id = create_job(
+        c, team_job(e, "team",
+                    {{"roles",
+                      {{"verifier", json::array{verdict_fail("the --verbose flag is missing"),
+                                                verdict_pass()}}}}}));
     auto job = wait_terminal(c, id);
     BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
     BOOST_TEST(num(job, "/output/fixAttempts") == 1);
@@ -282,8 +298,10 @@ BOOST_AUTO_TEST_CASE(failing_verdict_starts_a_fix_round_with_the_findings_then_p
     BOOST_TEST(num(task_of(team, "team-executor"), "/attempt") == 2);
     BOOST_TEST(num(task_of(team, "team-verifier"), "/attempt") == 2);
     for (auto task : {"team-developer", "team-executor", "team-verifier"})
-        BOOST_TEST(contains(recorded_prompt(e, id, task, 2), "the --verbose flag is missing"), task);
-    BOOST_TEST(!contains(recorded_prompt(e, id, "team-developer", 1), "the --verbose flag is missing"));
+        BOOST_TEST(contains(recorded_prompt(e, id, task, 2), "the --verbose flag is missing"),
+                   task);
+    BOOST_TEST(
+        !contains(recorded_prompt(e, id, "team-developer", 1), "the --verbose flag is missing"));
     std::vector<std::string> to;
     for (auto& p : of_type(events, "team.phase_changed"))
         to.push_back(str(p, "/payload/to") + "/" + str(p, "/payload/reason"));
@@ -296,8 +314,9 @@ BOOST_AUTO_TEST_CASE(ralph_loops_executor_and_verifier_until_the_verdict_passes)
     auto c = e.client();
     auto id = create_job(
         c, team_job(e, "ralph",
-                    {{"roles", {{"verifier", json::array{verdict_fail("finding one"), verdict_fail("finding two"),
-                                                          verdict_pass()}}}}}));
+                    {{"roles",
+                      {{"verifier", json::array{verdict_fail("finding one"),
+                                                verdict_fail("finding two"), verdict_pass()}}}}}));
     auto job = wait_terminal(c, id);
     BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
     BOOST_TEST(num(job, "/options/team/maxFixAttempts") == 5);
@@ -305,7 +324,8 @@ BOOST_AUTO_TEST_CASE(ralph_loops_executor_and_verifier_until_the_verdict_passes)
 
     auto team = team_of(c, id);
     BOOST_TEST(task_ids(team) == (std::vector<std::string>{"executor", "verifier"}));
-    BOOST_TEST(strings_of(at(task_of(team, "verifier"), "/dependencies")) == std::vector<std::string>{"executor"});
+    BOOST_TEST(strings_of(at(task_of(team, "verifier"), "/dependencies")) ==
+               std::vector<std::string>{"executor"});
     BOOST_TEST(num(task_of(team, "executor"), "/attempt") == 3);
     BOOST_TEST(num(task_of(team, "verifier"), "/attempt") == 3);
     BOOST_TEST(contains(recorded_prompt(e, id, "executor", 2), "finding one"));
@@ -316,13 +336,15 @@ BOOST_AUTO_TEST_CASE(ralph_loops_executor_and_verifier_until_the_verdict_passes)
     BOOST_TEST(num(retries[1], "/payload/fixAttempt") == 2);
     BOOST_TEST(num(retries[1], "/payload/maxFixAttempts") == 5);
     for (auto& r : retries)
-        BOOST_TEST(set_text(string_set(at(r, "/payload/resetTaskIds"))) == set_text({"executor", "verifier"}));
+        BOOST_TEST(set_text(string_set(at(r, "/payload/resetTaskIds"))) ==
+                   set_text({"executor", "verifier"}));
 }
 
 BOOST_AUTO_TEST_CASE(ralph_fails_once_the_fix_budget_is_spent) {
     Engine e;
     auto c = e.client();
-    auto id = create_job(c, team_job(e, "ralph", {{"roles", {{"verifier", verdict_fail("still broken")}}}},
+    auto id = create_job(c, team_job(e, "ralph",
+                                     {{"roles", {{"verifier", verdict_fail("still broken")}}}},
                                      {{"team", {{"maxFixAttempts", 1}}}}));
     auto job = wait_terminal(c, id);
     BOOST_TEST_REQUIRE(str(job, "/status") == "failed", dump(job));
@@ -340,8 +362,10 @@ BOOST_AUTO_TEST_CASE(autopilot_chains_planner_executor_verifier) {
     BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
     auto team = team_of(c, id);
     BOOST_TEST(task_ids(team) == (std::vector<std::string>{"planner", "executor", "verifier"}));
-    BOOST_TEST(strings_of(at(task_of(team, "executor"), "/dependencies")) == std::vector<std::string>{"planner"});
-    BOOST_TEST(strings_of(at(task_of(team, "verifier"), "/dependencies")) == std::vector<std::string>{"executor"});
+    BOOST_TEST(strings_of(at(task_of(team, "executor"), "/dependencies")) ==
+               std::vector<std::string>{"planner"});
+    BOOST_TEST(strings_of(at(task_of(team, "verifier"), "/dependencies")) ==
+               std::vector<std::string>{"executor"});
     BOOST_TEST(num(job, "/options/team/maxFixAttempts") == 2);
     auto events = job_events(c, id);
     check_dependency_order(events, team);
@@ -357,13 +381,19 @@ BOOST_AUTO_TEST_CASE(a_plan_replaces_the_templates_downstream_tasks_except_the_v
     auto c = e.client();
     json::object plan{
         {"plan_summary", "Add the flag, then wire it"},
-        {"tasks", json::array{
-                      json::object{{"id", "add-flag"}, {"role", "developer"}, {"subject", "Add --verbose"}},
-                      json::object{{"id", "wire-flag"}, {"role", "executor"}, {"subject", "Wire it in"},
-                                   {"depends_on", json::array{"add-flag"}}},
-                      json::object{{"id", "docs"}, {"role", "researcher"}, {"description", "Find the docs to update"}},
-                  }}};
-    auto id = create_job(c, team_job(e, "team", {{"roles", {{"planner", {{"structured", plan}}}}}}));
+        {"tasks",
+         json::array{
+             json::object{{"id", "add-flag"}, {"role", "developer"}, {"subject", "Add --verbose"}},
+             json::object{{"id", "wire-flag"},
+                          {"role", "executor"},
+                          {"subject", "Wire it in"},
+                          {"depends_on", json::array{"add-flag"}}},
+             json::object{{"id", "docs"},
+                          {"role", "researcher"},
+                          {"description", "Find the docs to update"}},
+         }}};
+    auto id =
+        create_job(c, team_job(e, "team", {{"roles", {{"planner", {{"structured", plan}}}}}}));
     auto job = wait_terminal(c, id);
     BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
 
@@ -380,9 +410,12 @@ BOOST_AUTO_TEST_CASE(a_plan_replaces_the_templates_downstream_tasks_except_the_v
     auto ids = task_ids(team);
     BOOST_TEST(set_text({ids.begin(), ids.end()}) ==
                set_text({"team-planner", "add-flag", "wire-flag", "docs", "team-verifier"}));
-    BOOST_TEST(strings_of(at(task_of(team, "add-flag"), "/dependencies")) == std::vector<std::string>{"team-planner"});
-    BOOST_TEST(strings_of(at(task_of(team, "docs"), "/dependencies")) == std::vector<std::string>{"team-planner"});
-    BOOST_TEST(strings_of(at(task_of(team, "wire-flag"), "/dependencies")) == std::vector<std::string>{"add-flag"});
+    BOOST_TEST(strings_of(at(task_of(team, "add-flag"), "/dependencies")) ==
+               std::vector<std::string>{"team-planner"});
+    BOOST_TEST(strings_of(at(task_of(team, "docs"), "/dependencies")) ==
+               std::vector<std::string>{"team-planner"});
+    BOOST_TEST(strings_of(at(task_of(team, "wire-flag"), "/dependencies")) ==
+               std::vector<std::string>{"add-flag"});
     BOOST_TEST(set_text(string_set(at(task_of(team, "team-verifier"), "/dependencies"))) ==
                set_text({"wire-flag", "docs"}));
     BOOST_TEST(str(task_of(team, "docs"), "/name") == "Find the docs to update");
@@ -391,7 +424,8 @@ BOOST_AUTO_TEST_CASE(a_plan_replaces_the_templates_downstream_tasks_except_the_v
     BOOST_TEST(joined_keys(keys_of(p)) == "fromTaskId,summary,taskIds");
     BOOST_TEST(str(p, "/summary") == "Add the flag, then wire it");
     BOOST_TEST(str(p, "/fromTaskId") == "team-planner");
-    BOOST_TEST(set_text(string_set(at(p, "/taskIds"))) == set_text({"add-flag", "wire-flag", "docs"}));
+    BOOST_TEST(set_text(string_set(at(p, "/taskIds"))) ==
+               set_text({"add-flag", "wire-flag", "docs"}));
     check_dependency_order(events, team);
     for (auto task : {"team-research", "team-designer", "team-developer", "team-executor"})
         BOOST_TEST(of_type(events, "team.task.started", task).empty(), task << " ran");
@@ -405,12 +439,19 @@ BOOST_AUTO_TEST_CASE(an_invalid_plan_fails_the_planner_attempt_listing_every_pro
     json::object bad{
         {"plan_summary", "broken"},
         {"tasks", json::array{
-                      json::object{{"id", "a"}, {"role", "developer"}, {"subject", "A"}, {"depends_on", json::array{"b"}}},
-                      json::object{{"id", "b"}, {"role", "developer"}, {"subject", "B"}, {"depends_on", json::array{"a"}}},
+                      json::object{{"id", "a"},
+                                   {"role", "developer"},
+                                   {"subject", "A"},
+                                   {"depends_on", json::array{"b"}}},
+                      json::object{{"id", "b"},
+                                   {"role", "developer"},
+                                   {"subject", "B"},
+                                   {"depends_on", json::array{"a"}}},
                       json::object{{"id", "c"}, {"role", "wizard"}, {"subject", "C"}},
                       json::object{{"id", "d"}, {"role", "verifier"}, {"subject", "D"}},
                   }}};
-    auto script = json::object{{"roles", {{"planner", json::array{json::object{{"structured", bad}}, json::object{}}}}}};
+    auto script = json::object{
+        {"roles", {{"planner", json::array{json::object{{"structured", bad}}, json::object{}}}}}};
     auto fixed = create_job(c, team_job(e, "team", script));
     auto failing = create_job(c, team_job(e, "team", script, {{"team", {{"maxFixAttempts", 0}}}}));
 
@@ -456,15 +497,22 @@ BOOST_AUTO_TEST_CASE(an_invalid_plan_is_retried_within_the_planners_attempts) {
     Engine e;
     auto c = e.client();
     json::object bad{{"plan_summary", "unknown dependency"},
-                     {"tasks", json::array{json::object{{"id", "x"}, {"role", "developer"}, {"subject", "X"},
+                     {"tasks", json::array{json::object{{"id", "x"},
+                                                        {"role", "developer"},
+                                                        {"subject", "X"},
                                                         {"depends_on", json::array{"nope"}}}}}};
     json::array tasks{
         json::object{{"id", "plan"}, {"name", "Plan it"}, {"role", "planner"}, {"maxAttempts", 2}},
-        json::object{{"id", "do"}, {"name", "Do it"}, {"role", "executor"}, {"dependencies", json::array{"plan"}}},
+        json::object{{"id", "do"},
+                     {"name", "Do it"},
+                     {"role", "executor"},
+                     {"dependencies", json::array{"plan"}}},
     };
-    auto id = create_job(c, team_job(e, "team",
-                                     {{"tasks", {{"plan", json::array{json::object{{"structured", bad}}, json::object{}}}}}},
-                                     {{"team", {{"teamTasks", tasks}}}}));
+    auto id = create_job(
+        c, team_job(e, "team",
+                    {{"tasks",
+                      {{"plan", json::array{json::object{{"structured", bad}}, json::object{}}}}}},
+                    {{"team", {{"teamTasks", tasks}}}}));
     auto job = wait_terminal(c, id);
     BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
     auto events = job_events(c, id);
@@ -564,8 +612,11 @@ BOOST_AUTO_TEST_CASE(task_gate_before_waits_for_the_task_approve_route) {
     auto c = e.client();
     json::array tasks{
         json::object{{"id", "build"}, {"name", "Build it"}, {"role", "developer"}},
-        json::object{{"id", "ship"}, {"name", "Ship it"}, {"role", "executor"},
-                     {"dependencies", json::array{"build"}}, {"requiresApproval", true}},
+        json::object{{"id", "ship"},
+                     {"name", "Ship it"},
+                     {"role", "executor"},
+                     {"dependencies", json::array{"build"}},
+                     {"requiresApproval", true}},
     };
     auto id = create_job(c, team_job(e, "team", {}, {{"team", {{"teamTasks", tasks}}}}));
     auto job = wait_status(c, id, "waiting_approval");
@@ -604,15 +655,18 @@ BOOST_AUTO_TEST_CASE(task_gate_before_waits_for_the_task_approve_route) {
     BOOST_TEST_REQUIRE(decided.size() == 1u);
     BOOST_TEST(str(decided[0], "/payload/gate") == "before");
     BOOST_TEST(str(decided[0], "/payload/comment") == "release window is open");
-    BOOST_TEST(num(of_type(events, "team.task.started", "ship").at(0), "/seq") > num(decided[0], "/seq"));
+    BOOST_TEST(num(of_type(events, "team.task.started", "ship").at(0), "/seq") >
+               num(decided[0], "/seq"));
 }
 
 BOOST_AUTO_TEST_CASE(agent_requested_gate_approved_reruns_the_task_with_the_comment) {
     Engine e;
     auto c = e.client();
-    auto id = create_job(c, team_job(e, "team",
-                                     {{"roles", {{"developer", json::array{asks_approval("needs a schema migration"),
-                                                                            json::object{}}}}}}));
+    auto id = create_job(
+        c, team_job(e, "team",
+                    {{"roles",
+                      {{"developer", json::array{asks_approval("needs a schema migration"),
+                                                 json::object{}}}}}}));
     auto job = wait_status(c, id, "waiting_approval");
     BOOST_TEST(str(job, "/approvalState") == "required");
     auto dev = task_of(team_of(c, id), "team-developer");
@@ -622,7 +676,8 @@ BOOST_AUTO_TEST_CASE(agent_requested_gate_approved_reruns_the_task_with_the_comm
     BOOST_TEST(num(dev, "/failures") == 0);
     BOOST_TEST(recorded(e, id, "team-executor", 1).is_null());
 
-    auto a = task_action(c, id, "team-developer", "approve", comment_body("go ahead, back up the db first"));
+    auto a = task_action(c, id, "team-developer", "approve",
+                         comment_body("go ahead, back up the db first"));
     BOOST_TEST_REQUIRE(a.status == 200, a.body);
     job = wait_terminal(c, id);
     BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
@@ -648,9 +703,11 @@ BOOST_AUTO_TEST_CASE(agent_requested_gate_approved_reruns_the_task_with_the_comm
 BOOST_AUTO_TEST_CASE(agent_requested_gate_rejected_fails_the_job_and_resume_runs_it_again) {
     Engine e;
     auto c = e.client();
-    auto id = create_job(c, team_job(e, "team",
-                                     {{"roles", {{"developer", json::array{asks_approval("drop the old table?"),
-                                                                            json::object{}}}}}}));
+    auto id =
+        create_job(c, team_job(e, "team",
+                               {{"roles",
+                                 {{"developer", json::array{asks_approval("drop the old table?"),
+                                                            json::object{}}}}}}));
     wait_status(c, id, "waiting_approval");
     auto a = task_action(c, id, "team-developer", "reject", comment_body("keep the table"));
     BOOST_TEST_REQUIRE(a.status == 200, a.body);
@@ -686,7 +743,8 @@ BOOST_AUTO_TEST_CASE(agent_requested_gate_rejected_fails_the_job_and_resume_runs
     BOOST_TEST(num(task_of(team, "team-verifier"), "/attempt") == 1);
     // api.md, Actions: a task rejection's comment is "shown to the agent's next run".
     // ENGINE BUG: the re-run after resume gets no feedback at all (neither the
-    // comment nor "rejected by approver"): apply.cpp's approval() stores no feedback on a rejection.
+    // comment nor "rejected by approver"): apply.cpp's approval() stores no feedback on a
+    // rejection.
     BOOST_TEST(contains(recorded_prompt(e, id, "team-developer", 2), "keep the table"),
                recorded_prompt(e, id, "team-developer", 2));
     events = job_events(c, id);
@@ -702,8 +760,10 @@ BOOST_AUTO_TEST_CASE(agent_requested_gate_rejected_fails_the_job_and_resume_runs
 BOOST_AUTO_TEST_CASE(token_budget_stops_the_run_live) {
     Engine e;
     auto c = e.client();
-    auto id = create_job(c, team_job(e, "team", {{"roles", {{"planner", {{"tokens", json::array{500, 500}}, {"sleep", 30}}}}}},
-                                     {{"maxTokens", 100}}));
+    auto id = create_job(
+        c, team_job(e, "team",
+                    {{"roles", {{"planner", {{"tokens", json::array{500, 500}}, {"sleep", 30}}}}}},
+                    {{"maxTokens", 100}}));
     auto planner = wait_recorded(e, id, "team-planner", 1);
     auto job = wait_terminal(c, id, 10s);
     BOOST_TEST_REQUIRE(str(job, "/status") == "failed", dump(job));
@@ -721,13 +781,15 @@ BOOST_AUTO_TEST_CASE(token_budget_stops_the_run_live) {
     BOOST_TEST(str(task_of(team_of(c, id), "team-planner"), "/status") != "running");
     // The running agent was stopped (kill grace 10 s * 0.01).
     auto pgid = static_cast<pid_t>(num(planner, "/pgid"));
-    BOOST_TEST(eventually([&] { return group_gone(pgid); }, 3s), "agent group " << pgid << " still alive");
+    BOOST_TEST(eventually([&] { return group_gone(pgid); }, 3s),
+               "agent group " << pgid << " still alive");
 }
 
 BOOST_AUTO_TEST_CASE(wall_clock_budget_fails_the_run) {
     Engine e({"--idle-timeout", "6000"}, 0.004); // maxMinutes 5 -> 1.2 s
     auto c = e.client();
-    auto id = create_job(c, team_job(e, "team", {{"roles", {{"planner", {{"sleep", 30}}}}}}, {{"maxMinutes", 5}}));
+    auto id = create_job(
+        c, team_job(e, "team", {{"roles", {{"planner", {{"sleep", 30}}}}}}, {{"maxMinutes", 5}}));
     auto planner = wait_recorded(e, id, "team-planner", 1);
     auto job = wait_terminal(c, id, 10s);
     BOOST_TEST_REQUIRE(str(job, "/status") == "failed", dump(job));
@@ -744,7 +806,8 @@ BOOST_AUTO_TEST_CASE(wall_clock_budget_fails_the_run) {
     BOOST_TEST(ran_ms >= 1150, ran_ms);
     BOOST_TEST(ran_ms < 5000, ran_ms);
     auto pgid = static_cast<pid_t>(num(planner, "/pgid"));
-    BOOST_TEST(eventually([&] { return group_gone(pgid); }, 3s), "agent group " << pgid << " still alive");
+    BOOST_TEST(eventually([&] { return group_gone(pgid); }, 3s),
+               "agent group " << pgid << " still alive");
 }
 
 // ---------------------------------------------------------------- 8. mailbox
@@ -755,8 +818,9 @@ BOOST_AUTO_TEST_CASE(mailbox_instruction_reaches_the_addressed_role_and_running_
     auto id = create_job(c, team_job(e, "team", {{"roles", {{"planner", {{"wait_inbox", 8}}}}}}));
     wait_recorded(e, id, "team-planner", 1);
 
-    auto r = c.post_json(job_url(id) + "/team/mailbox",
-                         json::object{{"kind", "instruction"}, {"to", "developer"}, {"message", "use tabs"}});
+    auto r = c.post_json(
+        job_url(id) + "/team/mailbox",
+        json::object{{"kind", "instruction"}, {"to", "developer"}, {"message", "use tabs"}});
     BOOST_TEST_REQUIRE(r.status == 201, r.body);
     auto message = r.json();
     check_keys(message, message_keys, "stored message");
@@ -764,8 +828,9 @@ BOOST_AUTO_TEST_CASE(mailbox_instruction_reaches_the_addressed_role_and_running_
     BOOST_TEST(str(message, "/from") == "leader");
     BOOST_TEST(at(message, "/delivered") == json::value(false));
     // A notice for the running planner lands in its inbox at once.
-    r = c.post_json(job_url(id) + "/team/mailbox",
-                    json::object{{"kind", "notice"}, {"to", "planner"}, {"message", "the CI is red"}});
+    r = c.post_json(
+        job_url(id) + "/team/mailbox",
+        json::object{{"kind", "notice"}, {"to", "planner"}, {"message", "the CI is red"}});
     BOOST_TEST_REQUIRE(r.status == 201, r.body);
 
     auto job = wait_terminal(c, id);
@@ -787,7 +852,8 @@ BOOST_AUTO_TEST_CASE(mailbox_instruction_reaches_the_addressed_role_and_running_
     BOOST_TEST_REQUIRE(!stored.is_null(), dump(box));
     BOOST_TEST(at(stored, "/delivered") == json::value(true));
     BOOST_TEST(is_timestamp(at(stored, "/deliveredAt")));
-    BOOST_TEST(strings_of(at(stored, "/deliveredTo")) == std::vector<std::string>{"team-developer"});
+    BOOST_TEST(strings_of(at(stored, "/deliveredTo")) ==
+               std::vector<std::string>{"team-developer"});
 
     auto events = job_events(c, id);
     std::vector<json::value> delivered;
@@ -809,12 +875,18 @@ BOOST_AUTO_TEST_CASE(reassign_reopens_a_finished_job_and_reruns_the_task_and_its
     BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
 
     auto r = c.post_json(job_url(id) + "/team/mailbox",
-                         json::object{{"kind", "reassign"}, {"taskId", "team-executor"}, {"message", "run it again with -v"}});
+                         json::object{{"kind", "reassign"},
+                                      {"taskId", "team-executor"},
+                                      {"message", "run it again with -v"}});
     BOOST_TEST_REQUIRE(r.status == 201, r.body);
     auto message_id = str(r.json(), "/id");
-    job = wait_job(c, id, [&](const json::value& j) {
-        return is_terminal(str(j, "/status")) && num(task_of(team_of(c, id), "team-verifier"), "/attempt") == 2;
-    }, "finished again");
+    job = wait_job(
+        c, id,
+        [&](const json::value& j) {
+            return is_terminal(str(j, "/status")) &&
+                   num(task_of(team_of(c, id), "team-verifier"), "/attempt") == 2;
+        },
+        "finished again");
     BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
 
     auto team = team_of(c, id);
@@ -842,7 +914,11 @@ BOOST_AUTO_TEST_CASE(reassign_reopens_a_finished_job_and_reruns_the_task_and_its
 BOOST_AUTO_TEST_CASE(a_silent_agent_is_detected_as_hung_and_retried) {
     Engine e({"--idle-timeout", "100"}); // 100 s * 0.01 = 1 s of silence
     auto c = e.client();
-    auto id = create_job(c, team_job(e, "team", {{"roles", {{"developer", json::array{json::object{{"hang", true}}, json::object{}}}}}}));
+    auto id = create_job(
+        c,
+        team_job(e, "team",
+                 {{"roles",
+                   {{"developer", json::array{json::object{{"hang", true}}, json::object{}}}}}}));
     auto hung = wait_recorded(e, id, "team-developer", 1);
     auto job = wait_terminal(c, id, 15s);
     BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
@@ -858,4 +934,233 @@ BOOST_AUTO_TEST_CASE(a_silent_agent_is_detected_as_hung_and_retried) {
     BOOST_TEST(str(done[1], "/payload/result") == "succeeded");
     BOOST_TEST(num(task_of(team_of(c, id), "team-developer"), "/failures") == 1);
     BOOST_TEST(group_gone(static_cast<pid_t>(num(hung, "/pgid"))));
+}
+
+// ------------------------------------------------------ more gates and mail
+
+BOOST_AUTO_TEST_CASE(several_task_gates_pend_at_once_and_job_approve_takes_the_oldest) {
+    Engine e;
+    auto c = e.client();
+    auto asks_research = json::array{asks_approval("r needs a person"), json::object{}};
+    auto asks_designer = json::array{
+        json::object{{"sleep", 1.0},
+                     {"structured", {{"requiresApproval", true}, {"reason", "d needs a person"}}}},
+        json::object{}};
+    auto id = create_job(
+        c, team_job(e, "team",
+                    {{"roles", {{"researcher", asks_research}, {"designer", asks_designer}}}},
+                    {{"team", {{"parallelTasks", 2}}}}));
+    // The research gate is pending while the designer still runs: the job is
+    // not waiting yet, but approvalState says a person is needed.
+    wait_job(
+        c, id,
+        [&](const json::value&) {
+            return at(task_of(team_of(c, id), "team-research"), "/approval").is_object();
+        },
+        "asking for research's approval", 10s);
+    auto job = get_json(c, job_url(id));
+    BOOST_TEST(str(job, "/approvalState") == "required");
+    BOOST_TEST(str(job, "/status") == "running", "the designer still runs");
+    BOOST_TEST(of_type(job_events(c, id), "approval_required", "team-research").size() == 1u);
+
+    job = wait_status(c, id, "waiting_approval");
+    auto team = team_of(c, id);
+    BOOST_TEST(num(team, "/metrics/waitingApproval") == 2);
+    BOOST_TEST(str(team, "/approvalTaskId") == "team-research");
+    auto overview = get_json(c, "/v1/monitor/overview");
+    BOOST_TEST(contains(dump(at(overview, "/waitingApprovals")), id));
+
+    auto a = action(c, id, "approve", comment_body("research may go on"));
+    BOOST_TEST_REQUIRE(a.status == 200, a.body);
+    team = team_of(c, id);
+    BOOST_TEST(at(task_of(team, "team-research"), "/approval").is_null());
+    BOOST_TEST(str(task_of(team, "team-designer"), "/approval/stage") == "after");
+    BOOST_TEST(str(team, "/approvalTaskId") == "team-designer");
+    BOOST_TEST(str(get_json(c, job_url(id)), "/approvalState") == "required");
+    BOOST_TEST(task_action(c, id, "team-research", "approve").status == 409);
+    a = task_action(c, id, "team-designer", "approve", comment_body("designer too"));
+    BOOST_TEST_REQUIRE(a.status == 200, a.body);
+
+    job = wait_terminal(c, id);
+    BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
+    BOOST_TEST(str(job, "/approvalState") == "approved");
+    BOOST_TEST(contains(recorded_prompt(e, id, "team-research", 2), "research may go on"));
+    BOOST_TEST(contains(recorded_prompt(e, id, "team-designer", 2), "designer too"));
+    auto events = job_events(c, id);
+    auto decided = of_type(events, "approval");
+    BOOST_TEST_REQUIRE(decided.size() == 2u, types_text(events));
+    BOOST_TEST(str(decided[0], "/payload/taskId") == "team-research");
+    BOOST_TEST(str(decided[0], "/payload/gate") == "after");
+    BOOST_TEST(str(decided[1], "/payload/taskId") == "team-designer");
+}
+
+BOOST_AUTO_TEST_CASE(a_fourth_approval_request_is_a_validation_failure) {
+    Engine e;
+    auto c = e.client();
+    auto ask = asks_approval("again?");
+    auto id = create_job(
+        c, team_job(e, "team",
+                    {{"roles", {{"developer", json::array{ask, ask, ask, ask, json::object{}}}}}}));
+    for (int i = 1; i <= 3; ++i) {
+        wait_status(c, id, "waiting_approval");
+        BOOST_TEST(num(task_of(team_of(c, id), "team-developer"), "/approval/requests") == i);
+        auto a = task_action(c, id, "team-developer", "approve");
+        BOOST_TEST_REQUIRE(a.status == 200, a.body);
+    }
+    auto job = wait_terminal(c, id);
+    BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
+    auto events = job_events(c, id);
+    auto invalid = of_type(events, "team.task.validation_failed", "team-developer");
+    BOOST_TEST_REQUIRE(invalid.size() == 1u, types_text(events));
+    BOOST_TEST(num(invalid[0], "/payload/attempt") == 4);
+    auto done = of_type(events, "team.task.completed", "team-developer");
+    BOOST_TEST_REQUIRE(done.size() == 5u, types_text(events));
+    BOOST_TEST(str(done[3], "/payload/result") == "retry");
+    BOOST_TEST(str(done[3], "/payload/errorClass") == "validation");
+    BOOST_TEST(of_type(events, "approval_required", "team-developer").size() == 3u);
+    auto dev = task_of(team_of(c, id), "team-developer");
+    BOOST_TEST(num(dev, "/attempt") == 5);
+    BOOST_TEST(num(dev, "/failures") == 1); // only the fourth request counted
+}
+
+BOOST_AUTO_TEST_CASE(agents_mail_other_roles_and_the_leader) {
+    Engine e;
+    auto c = e.client();
+    json::array mail{
+        json::object{
+            {"kind", "question"}, {"to", "developer"}, {"message", "is the parser thread-safe?"}},
+        json::object{{"kind", "notice"}, {"to", "leader"}, {"message", "the repo has no tests"}}};
+    auto id = create_job(
+        c,
+        team_job(e, "team", {{"roles", {{"researcher", {{"structured", {{"mailbox", mail}}}}}}}}));
+    auto job = wait_terminal(c, id);
+    BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
+    BOOST_TEST(contains(recorded_prompt(e, id, "team-developer", 1), "is the parser thread-safe?"));
+    BOOST_TEST(!contains(recorded_prompt(e, id, "team-executor", 1), "is the parser thread-safe?"));
+
+    auto box = get_json(c, job_url(id) + "/team/mailbox");
+    BOOST_TEST_REQUIRE(box.as_array().size() == 2u, dump(box));
+    for (auto& m : box.as_array()) {
+        check_keys(m, message_keys, "message");
+        BOOST_TEST(str(m, "/from") == "team-research");
+        BOOST_TEST(at(m, "/delivered") == json::value(true), dump(m));
+    }
+    BOOST_TEST(strings_of(at(box.as_array()[0], "/deliveredTo")) ==
+               std::vector<std::string>{"team-developer"});
+    auto events = job_events(c, id);
+    auto received = of_type(events, "team.mailbox.received");
+    bool leader = false;
+    for (auto& r : received)
+        leader |= contains(dump(r), "the repo has no tests");
+    BOOST_TEST(leader, types_text(events));
+}
+
+BOOST_AUTO_TEST_CASE(reassign_stops_a_running_task_and_runs_it_again) {
+    Engine e;
+    auto c = e.client();
+    auto id = create_job(
+        c, team_job(e, "team",
+                    {{"roles",
+                      {{"developer", json::array{json::object{{"sleep", 30}}, json::object{}}}}}}));
+    auto first = wait_recorded(e, id, "team-developer", 1);
+    auto r = c.post_json(job_url(id) + "/team/mailbox",
+                         json::object{{"kind", "reassign"},
+                                      {"taskId", "team-developer"},
+                                      {"message", "start over, smaller diff"}});
+    BOOST_TEST_REQUIRE(r.status == 201, r.body);
+    auto job = wait_terminal(c, id, 15s);
+    BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
+    BOOST_TEST(group_gone(static_cast<pid_t>(num(first, "/pgid"))));
+    auto dev = task_of(team_of(c, id), "team-developer");
+    BOOST_TEST(num(dev, "/attempt") == 2);
+    BOOST_TEST(num(dev, "/failures") == 0);
+    BOOST_TEST(contains(recorded_prompt(e, id, "team-developer", 2), "start over, smaller diff"));
+    auto events = job_events(c, id);
+    auto reassigned = of_type(events, "team.task.reassigned", "team-developer");
+    BOOST_TEST_REQUIRE(reassigned.size() == 1u);
+    BOOST_TEST(set_text(string_set(at(reassigned[0], "/payload/resetTaskIds"))) ==
+               set_text({"team-developer", "team-executor", "team-verifier"}));
+    BOOST_TEST(of_type(events, "queued").size() == 1u, "a running job is not reopened");
+    BOOST_TEST(of_type(events, "team.task.started", "team-executor").size() == 1u);
+}
+
+// ------------------------------------------------------- timeouts, no binary
+
+BOOST_AUTO_TEST_CASE(a_task_past_its_timeout_is_stopped_and_fails) {
+    Engine e; // timeoutSeconds 60 * 0.01 = 0.6 s
+    auto c = e.client();
+    json::array tasks{json::object{
+        {"id", "slow"}, {"name", "Slow work"}, {"role", "executor"}, {"timeoutSeconds", 60}}};
+    auto id = create_job(c, team_job(e, "team", {{"default", {{"sleep", 30}}}},
+                                     {{"team", {{"teamTasks", tasks}, {"maxFixAttempts", 0}}}}));
+    auto agent = wait_recorded(e, id, "slow", 1);
+    auto job = wait_terminal(c, id, 10s);
+    BOOST_TEST_REQUIRE(str(job, "/status") == "failed", dump(job));
+    BOOST_TEST(contains(str(job, "/error"), "slow"), dump(job));
+    auto t = task_of(team_of(c, id), "slow");
+    BOOST_TEST(str(t, "/errorClass") == "timeout", dump(t));
+    BOOST_TEST(eventually([&] { return group_gone(static_cast<pid_t>(num(agent, "/pgid"))); }, 3s));
+    job_events(c, id);
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_agent_binary_fails_the_task_clearly) {
+    OmxdProcess process;
+    process.start({"--role", "all", "--skip-clone", "--fsync", "off", "--time-scale", "0.01",
+                   "--work-root", (process.log_dir() / "runs").string()},
+                  {{"JOB_CLI_BIN", "no-such-agent-cli"}});
+    HttpClient c(process.port());
+    auto id =
+        create_job(c, with_options(job_body("autopilot"), {{"team", {{"maxFixAttempts", 0}}}}));
+    auto job = wait_terminal(c, id);
+    BOOST_TEST_REQUIRE(str(job, "/status") == "failed", dump(job));
+    BOOST_TEST(contains(str(job, "/error"), "agent command not found: no-such-agent-cli"),
+               dump(job));
+    BOOST_TEST(process.running());
+    job_events(c, id);
+}
+
+BOOST_AUTO_TEST_CASE(a_canceled_job_resumes_with_its_unapproved_job_gate_pending_again) {
+    Engine e;
+    auto c = e.client();
+    auto id = create_job(c, team_job(e, "autopilot", {}, {{"requireApproval", true}}));
+    wait_status(c, id, "waiting_approval");
+    auto r = action(c, id, "cancel");
+    BOOST_TEST_REQUIRE(r.status == 200, r.body);
+    BOOST_TEST(str(r.json(), "/status") == "canceled");
+    auto events = job_events(c, id);
+    BOOST_TEST(str(events.back(), "/type") == "canceled");
+    BOOST_TEST(at(events.back(), "/payload/comment").is_null());
+    BOOST_TEST(of_type(events, "team.task.canceled").size() == 3u, types_text(events));
+
+    r = action(c, id, "resume");
+    BOOST_TEST_REQUIRE(r.status == 200, r.body);
+    auto job = wait_status(c, id, "waiting_approval");
+    BOOST_TEST(str(job, "/approvalState") == "required");
+    BOOST_TEST(recorded_attempts(e, id) == 0u);
+    BOOST_TEST_REQUIRE(action(c, id, "approve").status == 200);
+    job = wait_terminal(c, id);
+    BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
+    events = job_events(c, id);
+    BOOST_TEST(of_type(events, "approval_required").size() == 2u, types_text(events));
+}
+
+// -------------------------------------------------- 10. the events' schemas
+
+// Every test case above checks each event it fetches (job_events); this one
+// runs last and, after a full run, checks that the runs met every type of the
+// catalogue except those that need tmux or a crash.
+BOOST_AUTO_TEST_CASE(the_runs_covered_the_event_catalogue) {
+    std::set<std::string> missing;
+    for (auto& [type, keys] : event_catalogue())
+        if (!seen_event_types().count(type)) missing.insert(type);
+    for (auto t : {"tmux_session_started", "tmux_session_retained", "tmux_session_closed",
+                   "team.claim_recovered"})
+        missing.erase(t);
+    BOOST_TEST_MESSAGE("event types seen: " << set_text(seen_event_types()));
+    namespace utf = boost::unit_test;
+    utf::test_case_counter enabled, every(true);
+    utf::traverse_test_tree(utf::framework::master_test_suite(), enabled, true);
+    utf::traverse_test_tree(utf::framework::master_test_suite(), every, true);
+    if (enabled.p_count == every.p_count)
+        BOOST_TEST(missing.empty(), "never seen: " << set_text(missing));
 }

@@ -23,7 +23,8 @@ namespace omx::test {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-inline const std::string scripted_agent = std::string(OMX_SOURCE_DIR) + "/tests/agents/scripted_agent.py";
+inline const std::string scripted_agent =
+    std::string(OMX_SOURCE_DIR) + "/tests/agents/scripted_agent.py";
 
 // omxd running jobs (--role all) with the scripted agent as every role's CLI, an
 // empty workspace per job and every duration scaled by `time_scale`. The agents
@@ -34,11 +35,10 @@ struct Engine {
         fs::create_directories(record);
         std::ostringstream scale;
         scale << time_scale;
-        std::vector<std::string> args{"--role",       "all",
-                                      "--skip-clone", "--fsync",
-                                      "off",          "--time-scale",
-                                      scale.str(),    "--work-root",
-                                      (process.log_dir() / "runs").string()};
+        std::vector<std::string> args{
+            "--role",    "all",         "--skip-clone",
+            "--fsync",   "off",         "--time-scale",
+            scale.str(), "--work-root", (process.log_dir() / "runs").string()};
         args.insert(args.end(), extra.begin(), extra.end());
         process.start(args, {{"JOB_CLI_BIN", scripted_agent}});
     }
@@ -82,14 +82,15 @@ json::value wait_job(HttpClient& c, const std::string& id, Pred pred, std::strin
 
 inline json::value wait_terminal(HttpClient& c, const std::string& id,
                                  std::chrono::milliseconds timeout = 30s) {
-    return wait_job(c, id, [](const json::value& j) { return is_terminal(str(j, "/status")); },
-                    "terminal", timeout);
+    return wait_job(
+        c, id, [](const json::value& j) { return is_terminal(str(j, "/status")); }, "terminal",
+        timeout);
 }
 
 inline json::value wait_status(HttpClient& c, const std::string& id, std::string_view status,
                                std::chrono::milliseconds timeout = 30s) {
-    return wait_job(c, id, [&](const json::value& j) { return str(j, "/status") == status; },
-                    status, timeout);
+    return wait_job(
+        c, id, [&](const json::value& j) { return str(j, "/status") == status; }, status, timeout);
 }
 
 // ------------------------------------------------------------ event schemas
@@ -181,7 +182,8 @@ inline void check_event_schema(const json::value& e, const std::string& job_id) 
     BOOST_TEST(str(e, "/jobId") == job_id);
     BOOST_TEST(is_timestamp(at(e, "/createdAt")), dump(e));
     auto it = event_catalogue().find(type);
-    BOOST_TEST_REQUIRE((it != event_catalogue().end()), "event type not in schemas.md: " << dump(e));
+    BOOST_TEST_REQUIRE((it != event_catalogue().end()),
+                       "event type not in schemas.md: " << dump(e));
     const auto& payload = at(e, "/payload");
     BOOST_TEST_REQUIRE(payload.is_object(), dump(e));
     auto keys = keys_of(payload);
@@ -190,17 +192,55 @@ inline void check_event_schema(const json::value& e, const std::string& job_id) 
     bool ok = std::includes(keys.begin(), keys.end(), it->second.required.begin(),
                             it->second.required.end()) &&
               std::includes(allowed.begin(), allowed.end(), keys.begin(), keys.end());
-    BOOST_TEST(ok, "payload keys of " << type << " are {" << joined_keys(keys) << "}, schemas.md says {"
-                                      << joined_keys(it->second.required) << "} + optional {"
-                                      << joined_keys(it->second.optional) << "}: " << dump(e));
+    BOOST_TEST(ok, "payload keys of " << type << " are {" << joined_keys(keys)
+                                      << "}, schemas.md says {" << joined_keys(it->second.required)
+                                      << "} + optional {" << joined_keys(it->second.optional)
+                                      << "}: " << dump(e));
+    // The values schemas.md enumerates.
+    auto one_of = [&](std::string_view pointer, std::set<std::string> allowed,
+                      bool nullable = false) {
+        if (!has(payload, pointer)) return;
+        const auto& v = at(payload, pointer);
+        if (nullable && v.is_null()) return;
+        BOOST_TEST((v.is_string() && allowed.count(std::string(v.get_string()))),
+                   type << pointer << " is not one of {" << joined_keys(allowed)
+                        << "}: " << dump(e));
+    };
+    static const std::set<std::string> phases{"team-plan", "team-prd", "team-exec", "team-verify",
+                                              "team-fix",  "complete", "failed",    "canceled"};
+    static const std::set<std::string> error_classes{
+        "rate_limit",  "auth",       "timeout",  "hang",     "killed",     "exit",
+        "agent_error", "validation", "rejected", "canceled", "dependency", "budget"};
+    if (type == "queued") one_of("/reason", {"created", "resumed", "reopened"});
+    if (type == "team.phase_changed") {
+        one_of("/from", phases);
+        one_of("/to", phases);
+        one_of("/reason", {"plan_ready", "tasks_started", "verification_required", "fix_attempt",
+                           "verification_resumed", "complete", "failed", "canceled"});
+    }
+    if (type == "team.task.completed") {
+        one_of("/result", {"succeeded", "failed", "retry", "approval"});
+        one_of("/errorClass", error_classes, true);
+    }
+    if (type == "failed") one_of("/errorClass", error_classes, true);
+    if (type == "team.task.output")
+        one_of("/kind", {"message", "command", "file_change", "tool", "plan", "error"});
+    if (type == "approval_required" || type == "approval")
+        one_of("/gate", {"job", "before", "after"});
+    if (type == "approval") one_of("/decision", {"approved", "rejected"});
+    if (type == "team.task.approval_required") one_of("/stage", {"before", "after"});
+    if (type == "budget_exceeded") one_of("/budget", {"maxMinutes", "maxTokens"});
+    if (type == "team.completed") one_of("/status", {"succeeded", "failed", "canceled"});
     if (type == "queued" && str(payload, "/reason") != "created")
         BOOST_TEST(joined_keys(keys) == "reason", dump(e));
-    if (type == "team.task.completed" && has(payload, "/output") && !at(payload, "/output").is_null()) {
+    if (type == "team.task.completed" && has(payload, "/output") &&
+        !at(payload, "/output").is_null()) {
         check_keys(at(payload, "/output"), task_output_keys, type + " output");
         if (has(payload, "/output/usage"))
             check_keys(at(payload, "/output/usage"), usage_keys, type + " output usage");
     }
-    if (type == "completed" && has(payload, "/output")) check_job_output(at(payload, "/output"), type);
+    if (type == "completed" && has(payload, "/output"))
+        check_job_output(at(payload, "/output"), type);
     if (type == "team.mailbox.received" && has(payload, "/message"))
         check_keys(at(payload, "/message"), message_keys, type + " message");
 }
@@ -297,8 +337,10 @@ inline std::vector<std::string> task_ids(const json::value& team) {
 // ------------------------------------------------------ what agents recorded
 
 // RECORD/<job>-<task>-<attempt>.json, or null if that attempt did not record.
-inline json::value recorded(const Engine& e, const std::string& job, std::string_view task, int attempt) {
-    auto text = read_file(e.record / (job + "-" + std::string(task) + "-" + std::to_string(attempt) + ".json"));
+inline json::value recorded(const Engine& e, const std::string& job, std::string_view task,
+                            int attempt) {
+    auto text = read_file(
+        e.record / (job + "-" + std::string(task) + "-" + std::to_string(attempt) + ".json"));
     if (text.empty()) return nullptr;
     return parse(text);
 }
@@ -312,7 +354,8 @@ inline std::string recorded_prompt(const Engine& e, const std::string& job, std:
     BOOST_TEST_REQUIRE(!r.is_null(), "attempt " << attempt << " of " << task << " did not run");
     auto prompt = str(r, "/JOB_PROMPT");
     auto script = str(r, "/JOB_TASK");
-    BOOST_TEST_REQUIRE(prompt.find(script) != std::string::npos, "the prompt lacks the task: " << prompt);
+    BOOST_TEST_REQUIRE(prompt.find(script) != std::string::npos,
+                       "the prompt lacks the task: " << prompt);
     for (auto pos = prompt.find(script); pos != std::string::npos; pos = prompt.find(script, pos))
         prompt.erase(pos, script.size());
     return prompt;
@@ -322,8 +365,9 @@ inline std::string recorded_prompt(const Engine& e, const std::string& job, std:
 inline json::value wait_recorded(const Engine& e, const std::string& job, std::string_view task,
                                  int attempt, std::chrono::milliseconds timeout = 15s) {
     json::value r;
-    BOOST_TEST_REQUIRE(eventually([&] { return !(r = recorded(e, job, task, attempt)).is_null(); }, timeout),
-                       "attempt " << attempt << " of " << task << " never started");
+    BOOST_TEST_REQUIRE(
+        eventually([&] { return !(r = recorded(e, job, task, attempt)).is_null(); }, timeout),
+        "attempt " << attempt << " of " << task << " never started");
     return r;
 }
 
@@ -370,7 +414,8 @@ inline bool group_gone(pid_t pgid) {
 
 inline HttpResponse task_action(HttpClient& c, const std::string& id, std::string_view task,
                                 std::string_view name, std::string body = "") {
-    auto target = job_url(id) + "/team/tasks/" + std::string(task) + "/actions/" + std::string(name);
+    auto target =
+        job_url(id) + "/team/tasks/" + std::string(task) + "/actions/" + std::string(name);
     return body.empty() ? c.request("POST", target) : post_text(c, target, std::move(body));
 }
 

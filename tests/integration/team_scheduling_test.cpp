@@ -29,7 +29,8 @@ std::string span_text(const std::map<std::string, Span>& tl) {
 BOOST_AUTO_TEST_CASE(parallel_tasks_lets_independent_branches_overlap) {
     Engine e;
     auto c = e.client();
-    auto script = json::object{{"roles", {{"researcher", sleeping(0.5)}, {"designer", sleeping(0.5)}}}};
+    auto script =
+        json::object{{"roles", {{"researcher", sleeping(0.5)}, {"designer", sleeping(0.5)}}}};
     auto two = create_job(c, team_job(e, "team", script, {{"team", {{"parallelTasks", 2}}}}));
     auto one = create_job(c, team_job(e, "team", script)); // default parallelTasks 1
 
@@ -39,8 +40,10 @@ BOOST_AUTO_TEST_CASE(parallel_tasks_lets_independent_branches_overlap) {
     auto tl = timeline(e, two);
     BOOST_TEST(overlap(tl["team-research#1"], tl["team-designer#1"]), span_text(tl));
     // ...and still after the planner, before the developer.
-    BOOST_TEST(tl["team-planner#1"].end <= std::min(tl["team-research#1"].start, tl["team-designer#1"].start));
-    BOOST_TEST(std::max(tl["team-research#1"].end, tl["team-designer#1"].end) <= tl["team-developer#1"].start);
+    BOOST_TEST(tl["team-planner#1"].end <=
+               std::min(tl["team-research#1"].start, tl["team-designer#1"].start));
+    BOOST_TEST(std::max(tl["team-research#1"].end, tl["team-designer#1"].end) <=
+               tl["team-developer#1"].start);
     auto events = job_events(c, two);
     auto team = team_of(c, two);
     BOOST_TEST(num(team, "/parallelTasks") == 2);
@@ -59,7 +62,8 @@ BOOST_AUTO_TEST_CASE(parallel_tasks_lets_independent_branches_overlap) {
 BOOST_AUTO_TEST_CASE(max_agents_bounds_the_server_whatever_parallel_tasks_says) {
     Engine e({"--max-agents", "1"});
     auto c = e.client();
-    auto script = json::object{{"roles", {{"researcher", sleeping(0.4)}, {"designer", sleeping(0.4)}}}};
+    auto script =
+        json::object{{"roles", {{"researcher", sleeping(0.4)}, {"designer", sleeping(0.4)}}}};
     auto a = create_job(c, team_job(e, "team", script, {{"team", {{"parallelTasks", 2}}}}));
     auto b = create_job(c, team_job(e, "autopilot", {{"default", sleeping(0.2)}}));
     for (auto& id : {a, b}) {
@@ -81,17 +85,19 @@ BOOST_AUTO_TEST_CASE(max_agents_bounds_the_server_whatever_parallel_tasks_says) 
 BOOST_AUTO_TEST_CASE(ultrawork_runs_its_executors_at_once_between_planner_and_verifier) {
     Engine e;
     auto c = e.client();
-    auto id = create_job(c, team_job(e, "ultrawork", {{"roles", {{"executor", sleeping(0.6)}}}}, {{"workers", 3}}));
+    auto id = create_job(
+        c, team_job(e, "ultrawork", {{"roles", {{"executor", sleeping(0.6)}}}}, {{"workers", 3}}));
     auto job = wait_terminal(c, id);
     BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
     BOOST_TEST(num(job, "/options/team/parallelTasks") == 3);
     auto team = team_of(c, id);
-    BOOST_TEST(task_ids(team) ==
-               (std::vector<std::string>{"planner", "executor-1", "executor-2", "executor-3", "verifier"}));
+    BOOST_TEST(task_ids(team) == (std::vector<std::string>{"planner", "executor-1", "executor-2",
+                                                           "executor-3", "verifier"}));
     BOOST_TEST(set_text(string_set(at(task_of(team, "verifier"), "/dependencies"))) ==
                set_text({"executor-1", "executor-2", "executor-3"}));
     auto tl = timeline(e, id);
-    for (auto [x, y] : {std::pair{"executor-1#1", "executor-2#1"}, {"executor-1#1", "executor-3#1"},
+    for (auto [x, y] : {std::pair{"executor-1#1", "executor-2#1"},
+                        {"executor-1#1", "executor-3#1"},
                         {"executor-2#1", "executor-3#1"}})
         BOOST_TEST(overlap(tl[x], tl[y]), x << " / " << y << ": " << span_text(tl));
     for (int i = 1; i <= 3; ++i) {
@@ -122,9 +128,12 @@ BOOST_AUTO_TEST_CASE(pipeline_runs_its_tasks_strictly_in_the_given_order) {
     auto team = team_of(c, id);
     BOOST_TEST(task_ids(team) == (std::vector<std::string>{"survey", "change", "check", "run"}));
     BOOST_TEST(at(task_of(team, "survey"), "/dependencies").as_array().empty());
-    BOOST_TEST(strings_of(at(task_of(team, "change"), "/dependencies")) == std::vector<std::string>{"survey"});
-    BOOST_TEST(strings_of(at(task_of(team, "check"), "/dependencies")) == std::vector<std::string>{"change"});
-    BOOST_TEST(strings_of(at(task_of(team, "run"), "/dependencies")) == std::vector<std::string>{"check"});
+    BOOST_TEST(strings_of(at(task_of(team, "change"), "/dependencies")) ==
+               std::vector<std::string>{"survey"});
+    BOOST_TEST(strings_of(at(task_of(team, "check"), "/dependencies")) ==
+               std::vector<std::string>{"change"});
+    BOOST_TEST(strings_of(at(task_of(team, "run"), "/dependencies")) ==
+               std::vector<std::string>{"check"});
     auto tl = timeline(e, id);
     std::vector<std::string> order{"survey#1", "change#1", "check#1", "run#1"};
     for (std::size_t i = 0; i + 1 < order.size(); ++i)
@@ -134,15 +143,86 @@ BOOST_AUTO_TEST_CASE(pipeline_runs_its_tasks_strictly_in_the_given_order) {
     // Without teamTasks: the autopilot three, in order.
     job = wait_terminal(c, plain);
     BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
-    BOOST_TEST(task_ids(team_of(c, plain)) == (std::vector<std::string>{"planner", "executor", "verifier"}));
+    BOOST_TEST(task_ids(team_of(c, plain)) ==
+               (std::vector<std::string>{"planner", "executor", "verifier"}));
     job_events(c, plain);
+}
+
+BOOST_AUTO_TEST_CASE(a_pending_fix_round_waits_for_running_branches_and_starts_nothing_new) {
+    Engine e;
+    auto c = e.client();
+    auto script =
+        json::object{{"roles",
+                      {{"researcher", json::array{json::object{{"exit", 1}}, json::object{}}},
+                       {"designer", sleeping(1.0)}}}};
+    auto id = create_job(c, team_job(e, "team", script, {{"team", {{"parallelTasks", 2}}}}));
+    auto job = wait_terminal(c, id);
+    BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
+    auto events = job_events(c, id);
+    auto research = of_type(events, "team.task.completed", "team-research");
+    auto designer = of_type(events, "team.task.completed", "team-designer");
+    auto retries = of_type(events, "team.retry");
+    BOOST_TEST_REQUIRE(research.size() == 2u, types_text(events));
+    BOOST_TEST_REQUIRE(designer.size() == 1u, types_text(events));
+    BOOST_TEST_REQUIRE(retries.size() == 1u, types_text(events));
+    BOOST_TEST(str(research[0], "/payload/result") == "failed");
+    // The other branch was not stopped: it finished, and only then did the fix round start.
+    BOOST_TEST(str(designer[0], "/payload/result") == "succeeded");
+    BOOST_TEST(num(research[0], "/seq") < num(designer[0], "/seq"));
+    BOOST_TEST(num(designer[0], "/seq") < num(retries[0], "/seq"));
+    // Nothing new started between the failure and the fix round.
+    for (auto& s : of_type(events, "team.task.started"))
+        BOOST_TEST(!(num(s, "/seq") > num(research[0], "/seq") &&
+                     num(s, "/seq") < num(retries[0], "/seq")),
+                   "started while a fix round was pending: " << dump(s));
+    BOOST_TEST(set_text(string_set(at(retries[0], "/payload/resetTaskIds"))) ==
+               set_text({"team-research", "team-developer", "team-executor", "team-verifier"}));
+    auto team = team_of(c, id);
+    BOOST_TEST(num(task_of(team, "team-designer"), "/attempt") == 1);
+    BOOST_TEST(num(task_of(team, "team-research"), "/attempt") == 2);
+    BOOST_TEST(num(task_of(team, "team-developer"), "/attempt") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_running_task_carries_a_lease_renewed_by_heartbeats) {
+    Engine e; // heartbeat 10 s * 0.01 = 100 ms, lease 75 s * 0.01 = 750 ms
+    auto c = e.client();
+    auto id = create_job(c, team_job(e, "autopilot", {{"roles", {{"planner", sleeping(1.5)}}}}));
+    auto agent = wait_recorded(e, id, "planner", 1);
+    std::this_thread::sleep_for(200ms);
+    auto first = task_of(team_of(c, id), "planner");
+    std::this_thread::sleep_for(500ms);
+    auto team = team_of(c, id);
+    auto later = task_of(team, "planner");
+    BOOST_TEST(str(later, "/status") == "running");
+    BOOST_TEST(str(team, "/currentTaskId") == "planner");
+    BOOST_TEST(num(team, "/metrics/activeWorkers") == 1);
+    BOOST_TEST(num(later, "/pid") == num(agent, "/pgid"), "the task's pid leads the agent's group");
+    BOOST_TEST(str(later, "/claimToken") == str(agent, "/OMX_CLAIM_TOKEN"));
+    BOOST_TEST(contains(str(later, "/workerId"), "omxd-"));
+    auto beat = ms_of(at(later, "/lastHeartbeatAt"));
+    BOOST_TEST(beat > ms_of(at(first, "/lastHeartbeatAt")), dump(first) << " then " << dump(later));
+    BOOST_TEST(ms_of(at(later, "/claimExpiresAt")) - beat == 750);
+    auto overview = get_json(c, "/v1/monitor/overview");
+    BOOST_TEST(contains(dump(at(overview, "/activeAgents")), id));
+
+    auto job = wait_terminal(c, id);
+    BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
+    auto events = job_events(c, id);
+    auto started = of_type(events, "team.task.started", "planner").at(0);
+    BOOST_TEST(num(started, "/payload/pid") == num(agent, "/pgid"));
+    BOOST_TEST(str(started, "/payload/claimToken") == str(agent, "/OMX_CLAIM_TOKEN"));
+    auto done = task_of(team_of(c, id), "planner");
+    BOOST_TEST(at(done, "/claimToken").is_null());
+    BOOST_TEST(at(done, "/pid").is_null());
+    BOOST_TEST(num(done, "/durationMs") >= 1500);
 }
 
 BOOST_AUTO_TEST_CASE(cancel_stops_every_running_agents_process_group_within_the_kill_grace) {
     Engine e({"--kill-grace", "100"}); // 100 s * 0.01 = 1 s between SIGTERM and SIGKILL
     auto c = e.client();
     auto stubborn = json::object{{"ignore_term", true}, {"child", true}, {"sleep", 30}};
-    auto id = create_job(c, team_job(e, "ultrawork", {{"roles", {{"executor", stubborn}}}}, {{"workers", 3}}));
+    auto id = create_job(
+        c, team_job(e, "ultrawork", {{"roles", {{"executor", stubborn}}}}, {{"workers", 3}}));
     std::vector<pid_t> groups, pids;
     for (int i = 1; i <= 3; ++i) {
         auto r = wait_recorded(e, id, "executor-" + std::to_string(i), 1);
@@ -167,8 +247,10 @@ BOOST_AUTO_TEST_CASE(cancel_stops_every_running_agents_process_group_within_the_
     for (auto pid : pids)
         BOOST_TEST(::kill(pid, 0) == 0, "agent " << pid << " ended before the kill grace");
     for (auto g : groups)
-        BOOST_TEST(eventually([&] { return group_gone(g); }, 1s + 2s), "process group " << g << " outlived the grace");
-    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - canceled_at);
+        BOOST_TEST(eventually([&] { return group_gone(g); }, 1s + 2s),
+                   "process group " << g << " outlived the grace");
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - canceled_at);
     BOOST_TEST(took.count() >= 900);
 
     auto job = get_json(c, job_url(id));
@@ -179,9 +261,11 @@ BOOST_AUTO_TEST_CASE(cancel_stops_every_running_agents_process_group_within_the_
     BOOST_TEST(str(team, "/phase") == "canceled");
     BOOST_TEST(num(team, "/metrics/activeWorkers") == 0);
     auto events = job_events(c, id);
-    BOOST_TEST(str(events.back(), "/type") == "canceled", types_text(events)); // nothing after the terminal event
+    BOOST_TEST(str(events.back(), "/type") == "canceled",
+               types_text(events)); // nothing after the terminal event
     BOOST_TEST(str(events.back(), "/payload/comment") == "wrong branch");
     for (auto task : {"executor-1", "executor-2", "executor-3", "verifier"})
-        BOOST_TEST(of_type(events, "team.task.canceled", task).size() == 1u, task << ": " << types_text(events));
+        BOOST_TEST(of_type(events, "team.task.canceled", task).size() == 1u,
+                   task << ": " << types_text(events));
     BOOST_TEST(action(c, id, "cancel").status == 409);
 }
