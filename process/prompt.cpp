@@ -143,6 +143,9 @@ std::vector<ContextItem> feedback_items(const Feedback& f) {
         if (!f.approver_comment.empty())
             text += " Their comment:\n\n" + bounded(f.approver_comment, max_feedback_bytes);
         items.push_back({text});
+    } else if (!f.approver_comment.empty()) {
+        items.push_back({"A person rejected the previous run. Their comment:\n\n" +
+                         bounded(f.approver_comment, max_feedback_bytes)});
     }
     return items;
 }

@@ -29,8 +29,8 @@ DependencyContext dependency_context(const team::Task& dependency);
 struct Feedback {
     std::string error;           // the previous failure, or the one a fix round hands over; "" none
     boost::json::value findings; // a failing verifier's findings; null when none
-    bool approved = false;       // re-run because a person approved the task's request
-    std::string approver_comment; // with `approved`; "" when none
+    bool approved = false;       // a person approved the task (its request, or its `before` gate)
+    std::string approver_comment; // the approver's comment (approval or rejection); "" when none
 };
 
 struct PromptInput {

@@ -127,9 +127,11 @@ void approval(Job& job, const Event& e) {
     auto gate = str(e.payload, "gate");
     t.approval.reset();
     if (approved && gate == "before") t.beforeApproved = true;
-    if (approved && gate == "after")
-        t.feedback = json::object{{"error", nullptr}, {"findings", nullptr}, {"approved", true},
-                                  {"comment", e.payload.at("comment")}};
+    // The approver's word reaches the task's next prompt (api.md: "shown to the agent's next run").
+    t.feedback = json::object{{"error", approved ? json::value(nullptr) : json::value("rejected by approver")},
+                              {"findings", nullptr},
+                              {"approved", approved},
+                              {"comment", e.payload.at("comment")}};
     if (!approved) {
         t.status = TaskStatus::failed;
         t.error = "rejected by approver";

@@ -68,6 +68,7 @@ void end_run(EventBatch& batch, Phase terminal_phase, const std::function<std::s
     for (auto* t : unfinished) cancels.emplace_back(t->id, why(*t));
     for (auto& [id, reason] : cancels)
         batch.emit(event_type::task_canceled, "Task " + id + " canceled", {{"taskId", id}, {"reason", reason}});
+    batch.emit(event_type::team_completed, "Team run ended", {{"status", terminal_phase == Phase::canceled ? "canceled" : "failed"}});
     Phase from = batch.after().team.phase;
     if (from != terminal_phase)
         batch.emit(event_type::phase_changed, "Phase " + std::string(to_string(from)) + " -> " +

@@ -640,7 +640,6 @@ BOOST_AUTO_TEST_CASE(task_gate_before_waits_for_the_task_approve_route) {
     BOOST_TEST(at(task_of(team, "ship"), "/approval").is_null());
     BOOST_TEST(at(team, "/approvalTaskId").is_null());
     // api.md, Actions: the comment of a task approval is "shown to the agent's next run".
-    // ENGINE BUG: apply.cpp's approval() keeps the comment only for `after` gates.
     BOOST_TEST(contains(recorded_prompt(e, id, "ship", 1), "release window is open"),
                recorded_prompt(e, id, "ship", 1));
 
@@ -742,9 +741,6 @@ BOOST_AUTO_TEST_CASE(agent_requested_gate_rejected_fails_the_job_and_resume_runs
     BOOST_TEST(num(task_of(team, "team-developer"), "/failures") == 0);
     BOOST_TEST(num(task_of(team, "team-verifier"), "/attempt") == 1);
     // api.md, Actions: a task rejection's comment is "shown to the agent's next run".
-    // ENGINE BUG: the re-run after resume gets no feedback at all (neither the
-    // comment nor "rejected by approver"): apply.cpp's approval() stores no feedback on a
-    // rejection.
     BOOST_TEST(contains(recorded_prompt(e, id, "team-developer", 2), "keep the table"),
                recorded_prompt(e, id, "team-developer", 2));
     events = job_events(c, id);

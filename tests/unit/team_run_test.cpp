@@ -812,7 +812,7 @@ BOOST_AUTO_TEST_CASE(spent_fix_rounds_fail_the_run_naming_the_task_and_its_reaso
     s.step();
     BOOST_TEST(s.count_since(mark, "team.retry") == 0u);
     auto types = s.types_since(mark);
-    BOOST_TEST(types == (Ids{"team.task.canceled", "team.phase_changed", "failed"}));
+    BOOST_TEST(types == (Ids{"team.task.canceled", "team.completed", "team.phase_changed", "failed"}));
     std::string error = "task executor failed: exited with code 1";
     auto& p = s.log.back().payload;
     BOOST_TEST(p.at("error").as_string() == error);
@@ -820,7 +820,7 @@ BOOST_AUTO_TEST_CASE(spent_fix_rounds_fail_the_run_naming_the_task_and_its_reaso
     BOOST_TEST(p.at("taskId").as_string() == "executor");
     BOOST_TEST(s.log[mark].payload.at("taskId").as_string() == "verifier");
     BOOST_TEST(s.log[mark].payload.at("reason").as_string() == "dependency executor failed");
-    BOOST_TEST(s.log[mark + 1].payload.at("reason").as_string() == "failed");
+    BOOST_TEST(s.log[mark + 2].payload.at("reason").as_string() == "failed");
     BOOST_TEST((s.job.status == JobStatus::failed));
     BOOST_TEST(*s.job.error == error);
     BOOST_TEST(s.job.finishedAt.has_value());
