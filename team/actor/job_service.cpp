@@ -2,6 +2,7 @@
 #include "team/actor/job_service.hpp"
 #include "team/actor/job_slot.hpp"
 
+#include "process/leftovers.hpp"
 #include "runtime/async_mutex.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/ids.hpp"
@@ -21,6 +22,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <set>
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -63,15 +65,21 @@ asio::awaitable<T> JobService::on_strand(F f) {
 }
 
 void JobService::recover() {
+    std::set<std::string> leftover_claims; // of tasks that were running when the last server stopped
     for (auto& job : store_.recover()) {
         index_.upsert(job);
         if (job.idempotencyKey && job.requestHash && now_ms() - job.createdAt < idempotency_window_ms)
             idempotency_[*job.idempotencyKey] = {job.id, *job.requestHash, job.createdAt};
         if (team::is_terminal(job.status)) continue;
+        for (auto& t : job.team.tasks)
+            if (t.status == team::TaskStatus::running && t.claimToken) leftover_claims.insert(*t.claimToken);
         auto slot = std::make_unique<Slot>(strand_);
         slot->job = std::move(job);
         active_.emplace(slot->job.id, std::move(slot));
     }
+    // Their agents must not outlive their claim: killed before the tasks run again.
+    if (int killed = process::kill_claimed_processes(leftover_claims, std::chrono::seconds(5)))
+        log::warn("killed agents left by the previous server", {{"processes", std::to_string(killed)}});
     log::info("jobs loaded", {{"jobs", std::to_string(index_.size())}, {"active", std::to_string(active_.size())}});
 }
 

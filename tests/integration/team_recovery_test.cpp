@@ -1,0 +1,95 @@
+// After a crash (kill -9 of omxd), the agents of the old run must not keep
+// running beside the new attempt: a restarted server kills every process
+// that carries a claim token of a task that was running (found through
+// /proc/<pid>/environ, also when the process left its leader), reclaims the
+// task without counting a failure, and runs it again.
+#define BOOST_TEST_MODULE team_recovery
+#include <boost/test/unit_test.hpp>
+
+#include "tests/integration/team_helpers.hpp"
+
+#include <signal.h>
+
+#include <fstream>
+
+using namespace omx::test;
+
+namespace {
+
+// Live (not zombie) processes in a process group, from /proc.
+int live_members(pid_t pgid) {
+    int n = 0;
+    for (auto& entry : fs::directory_iterator("/proc")) {
+        auto name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream in(entry.path() / "stat");
+        std::string stat;
+        std::getline(in, stat);
+        auto close = stat.rfind(')');
+        if (close == std::string::npos) continue;
+        std::istringstream rest(stat.substr(close + 2));
+        char state = 0;
+        long ppid = 0, group = 0;
+        rest >> state >> ppid >> group;
+        if (group == pgid && state != 'Z') ++n;
+    }
+    return n;
+}
+
+json::value recorded(const fs::path& record, const std::string& job, const std::string& task, int attempt) {
+    auto path = record / (job + "-" + task + "-" + std::to_string(attempt) + ".json");
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!fs::exists(path) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    BOOST_TEST_REQUIRE(fs::exists(path), path.string());
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return parse(text.str());
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_restart_kills_the_old_runs_agents_and_reruns_their_task) {
+    Engine engine({"--kill-grace", "1", "--fsync", "always"}, 1.0);
+    auto c = engine.client();
+    auto body = team_job(engine, "autopilot",
+                         {{"roles", json::object{{"planner", json::array{json::object{{"child", true}, {"sleep", 60}},
+                                                                          json::object{}}}}}});
+    auto created = c.post_json("/v1/jobs", body);
+    BOOST_TEST_REQUIRE(created.status == 201, created.body);
+    auto id = str(created.json(), "/jobId");
+    auto first = recorded(engine.record, id, "planner", 1);
+    pid_t pgid = static_cast<pid_t>(num(first, "/pgid"));
+    std::this_thread::sleep_for(300ms); // the agent starts its grandchild
+    BOOST_TEST_REQUIRE(live_members(pgid) >= 3); // sh -c, the agent, its child
+
+    // A crash: the leader (`sh -c`) dies with the server (PR_SET_PDEATHSIG);
+    // the agent it started and the agent's child do not.
+    int before = live_members(pgid);
+    engine.process.kill(SIGKILL);
+    BOOST_TEST_REQUIRE(engine.process.wait_exit(5s).has_value());
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (live_members(pgid) == before && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(20ms);
+    BOOST_TEST_REQUIRE(live_members(pgid) == before - 1);
+    BOOST_TEST_REQUIRE(live_members(pgid) >= 1); // still holding the old claim token
+
+    engine.process.set_listen_port(engine.process.port());
+    engine.process.start({"--role", "all", "--skip-clone", "--fsync", "always", "--kill-grace", "1", "--work-root",
+                          (engine.process.log_dir() / "runs").string()},
+                         {{"JOB_CLI_BIN", scripted_agent}});
+    BOOST_TEST(live_members(pgid) == 0); // killed during start-up, before anything runs again
+    auto job = wait_terminal(c, id);
+    BOOST_TEST(str(job, "/status") == "succeeded", dump(job));
+
+    auto events = job_events(c, id);
+    auto reclaimed = of_type(events, "team.claim_recovered");
+    BOOST_TEST_REQUIRE(reclaimed.size() == 1u);
+    BOOST_TEST(str(reclaimed[0], "/payload/reason") == "server restarted");
+    BOOST_TEST(str(reclaimed[0], "/payload/taskIds/0") == "planner");
+    auto planner = task_of(team_of(c, id), "planner");
+    BOOST_TEST(num(planner, "/attempt") == 2);
+    BOOST_TEST(num(planner, "/failures") == 0);
+    BOOST_TEST(str(recorded(engine.record, id, "planner", 2), "/OMX_CLAIM_TOKEN") !=
+               str(first, "/OMX_CLAIM_TOKEN"));
+}
