@@ -25,6 +25,11 @@ namespace asio = boost::asio;
 
 namespace omx::actor {
 
+namespace {
+// How long the engine waits before it writes again after the store failed (e.g. a full disk).
+constexpr std::chrono::milliseconds store_retry_interval{1000};
+} // namespace
+
 void JobService::start_runs() {
     for (auto& [_, slot] : active_) poke(*slot);
 }
@@ -54,6 +59,7 @@ team::StepInput JobService::step_input(const Slot& slot) const {
     }
     for (auto& t : slot.job.team.tasks)
         if (t.status == team::TaskStatus::running && !slot.attempts.count(t.id)) in.orphanedTaskIds.push_back(t.id);
+    if (slot.lost_a_result) in.orphanReason = "the attempt's result could not be stored";
     return in;
 }
 
@@ -64,6 +70,7 @@ asio::awaitable<bool> JobService::commit_engine(Slot& slot, std::vector<team::Ev
         co_return true;
     } catch (const std::exception& e) {
         log::error("engine change not stored", {{"job", slot.job.id}, {"error", e.what()}});
+        slot.store_retry_at = std::chrono::steady_clock::now() + store_retry_interval;
         co_return false;
     }
 }
@@ -71,8 +78,10 @@ asio::awaitable<bool> JobService::commit_engine(Slot& slot, std::vector<team::Ev
 asio::awaitable<void> JobService::step(Slot& slot) {
     co_await slot.lock.async_lock();
     AsyncLockGuard guard(slot.lock);
-    auto decision = team::decide_step(slot.job, step_input(slot));
-    co_await commit_engine(slot, std::move(decision.events));
+    auto input = step_input(slot);
+    auto decision = team::decide_step(slot.job, input);
+    bool stored = co_await commit_engine(slot, std::move(decision.events));
+    if (stored && !input.orphanedTaskIds.empty()) slot.lost_a_result = false;
 }
 
 asio::awaitable<void> JobService::prepare_workspace(Slot& slot) {
@@ -102,7 +111,8 @@ asio::awaitable<void> JobService::start_ready_tasks(Slot& slot) {
     co_await slot.lock.async_lock();
     AsyncLockGuard guard(slot.lock);
     bool wants_more = false;
-    if (team::may_start_tasks(slot.job) && slot.workspace && !shutting_down_) {
+    bool store_failing = std::chrono::steady_clock::now() < slot.store_retry_at;
+    if (team::may_start_tasks(slot.job) && slot.workspace && !shutting_down_ && !store_failing) {
         int free = slot.job.request.options.team.parallelTasks - static_cast<int>(slot.attempts.size());
         for (auto& id : team::startable_tasks(slot.job.team, now_ms())) {
             if (free <= 0) break;
@@ -159,6 +169,7 @@ asio::awaitable<void> JobService::run_job(std::string id) {
             if (auto at = team::next_wakeup(slot->job, in))
                 wake_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<std::int64_t>(0, *at - in.now) + 1);
             if (!slot->attempts.empty()) wake_at = std::min(wake_at, slot->next_heartbeat);
+            if (slot->store_retry_at > std::chrono::steady_clock::now()) wake_at = std::min(wake_at, slot->store_retry_at);
             slot->wake.expires_at(wake_at);
             co_await slot->wake.async_wait(asio::as_tuple(asio::use_awaitable));
         }

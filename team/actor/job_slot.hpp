@@ -48,6 +48,10 @@ struct JobService::Slot {
     std::vector<team::EventDraft> pending_output;   // team.task.output events not committed yet
     bool output_flush_scheduled = false;
     std::chrono::steady_clock::time_point next_heartbeat{};
+    // After a change the store could not make durable (a full disk): no agent
+    // starts before this time, and the runner tries again then.
+    std::chrono::steady_clock::time_point store_retry_at{};
+    bool lost_a_result = false; // an attempt's result was not stored: its task is reclaimed
 };
 
 } // namespace omx::actor

@@ -184,7 +184,8 @@ asio::awaitable<void> JobService::finish_attempt(std::string job_id, std::string
         auto events = take_output(*slot);
         auto decision = team::decide_task_result(slot->job, report);
         for (auto& e : decision.events) events.push_back(std::move(e));
-        co_await commit_engine(*slot, std::move(events));
+        bool stored = co_await commit_engine(*slot, std::move(events));
+        if (!stored) slot->lost_a_result = true;
         slot->attempts.erase(task_id);
     }
     if (auto next = agents_.release()) wake_jobs({*next});

@@ -191,14 +191,14 @@ Decision decide_workspace_failed(const Job& job, const std::string& error) {
     return batch.finish();
 }
 
-static void reclaim(EventBatch& batch, const std::vector<std::string>& orphaned) {
+static void reclaim(EventBatch& batch, const std::vector<std::string>& orphaned, const std::string& reason) {
     std::vector<std::string> again, exhausted;
     for (auto& id : orphaned)
         if (const Task* t = find_task(batch.after().team, id); t && t->status == TaskStatus::running)
             (t->reclaims < max_reclaims ? again : exhausted).push_back(id);
     if (!again.empty())
         batch.emit(event_type::claim_recovered, "Tasks reclaimed after a restart",
-                   {{"taskIds", json::array(again.begin(), again.end())}, {"reason", "server restarted"}});
+                   {{"taskIds", json::array(again.begin(), again.end())}, {"reason", reason}});
     for (auto& id : exhausted) {
         const Task& t = *find_task(batch.after().team, id);
         std::string error = "the task's worker was lost " + std::to_string(max_reclaims + 1) + " times";
@@ -217,7 +217,7 @@ Decision decide_step(const Job& job, const StepInput& in) {
     EventBatch batch(job, in.now);
     if (!job.runStarted)
         batch.emit(event_type::started, "Run started by " + in.workerId, {{"workerId", in.workerId}});
-    if (!in.orphanedTaskIds.empty()) reclaim(batch, in.orphanedTaskIds);
+    if (!in.orphanedTaskIds.empty()) reclaim(batch, in.orphanedTaskIds, in.orphanReason);
     if (auto over = budget_overrun(batch.after(), in)) {
         batch.emit(event_type::budget_exceeded, "Budget " + over->budget + " exceeded",
                    {{"budget", over->budget}, {"limit", budget_number(over->limit)}, {"used", budget_number(over->used)}});

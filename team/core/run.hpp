@@ -19,9 +19,11 @@ struct StepInput {
     std::string workerId;
     double timeScale = 1.0;      // maxMinutes is measured in scaled minutes
     std::int64_t liveTokens = 0; // tokens reported so far by attempts still running
-    // Running tasks with no attempt alive in this process (the server restarted):
-    // queued again without counting a failure, at most max_reclaims times.
+    // Running tasks with no attempt alive in this process (the server restarted,
+    // or an attempt's result could not be stored): queued again without
+    // counting a failure, at most max_reclaims times, with this reason.
     std::vector<std::string> orphanedTaskIds;
+    std::string orphanReason = "server restarted";
 };
 
 // The run's next moves: take the run, ask for `before` approvals, start a fix
