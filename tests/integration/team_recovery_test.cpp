@@ -9,6 +9,7 @@
 #include "tests/integration/team_helpers.hpp"
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <fstream>
 
@@ -92,4 +93,40 @@ BOOST_AUTO_TEST_CASE(a_restart_kills_the_old_runs_agents_and_reruns_their_task) 
     BOOST_TEST(num(planner, "/failures") == 0);
     BOOST_TEST(str(recorded(engine.record, id, "planner", 2), "/OMX_CLAIM_TOKEN") !=
                str(first, "/OMX_CLAIM_TOKEN"));
+}
+
+// SIGTERM while agents run: they are stopped, their tasks go back to queued
+// without counting a failure, and the state on disk needs no repair — every
+// record is as new as its log, no temporary file is left, no task is running.
+BOOST_AUTO_TEST_CASE(a_graceful_shutdown_leaves_nothing_to_repair) {
+    Engine engine({"--kill-grace", "1", "--fsync", "always"}, 1.0);
+    auto c = engine.client();
+    auto created = c.post_json("/v1/jobs", team_job(engine, "ultrawork", {{"default", json::object{{"sleep", 60}}}},
+                                                    {{"workers", 2}}));
+    BOOST_TEST_REQUIRE(created.status == 201, created.body);
+    auto id = str(created.json(), "/jobId");
+    recorded(engine.record, id, "planner", 1);
+
+    int status = engine.process.stop(std::chrono::seconds(10));
+    BOOST_TEST_REQUIRE(WIFEXITED(status));
+    BOOST_TEST(WEXITSTATUS(status) == 0);
+
+    auto dir = engine.process.state_dir() / id;
+    std::ifstream log(dir / "events.jsonl");
+    std::vector<json::value> events;
+    for (std::string line; std::getline(log, line);) events.push_back(parse(line));
+    std::ifstream in(dir / "record.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    auto record = parse(text.str());
+    BOOST_TEST(num(record, "/lastSeq") == static_cast<std::int64_t>(events.size()));
+    BOOST_TEST(str(events.back(), "/type") == "team.task.completed");
+    BOOST_TEST(str(events.back(), "/payload/result") == "retry");
+    BOOST_TEST(at(events.back(), "/payload/errorClass").is_null());
+    for (auto& t : at(record, "/job/team/tasks").as_array()) {
+        BOOST_TEST(t.at("status").as_string() != "running", t.at("id").as_string());
+        BOOST_TEST(t.at("failures").as_int64() == 0);
+    }
+    for (auto& entry : fs::recursive_directory_iterator(engine.process.state_dir()))
+        BOOST_TEST(entry.path().extension() != ".tmp", entry.path().string());
 }
