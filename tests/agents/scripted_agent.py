@@ -15,7 +15,9 @@ ignore_term (ignore SIGTERM), child (start a grandchild in the same group that
 sleeps), structured (object printed as a ```json block), message (text),
 tokens ([input, output], reported right away), stderr (text),
 wait_inbox (s: wait for a line in JOB_INBOX).
-Every start and end is appended to DIR/timeline.log under flock.
+Every start and end is appended to DIR/timeline.log under flock, and every
+start to DIR/agents.log ("<time> <job> <task> <attempt> <pid> <pgid> <claim
+token>"): unlike the per-attempt record, never overwritten.
 """
 import fcntl, json, os, signal, subprocess, sys, time
 
@@ -60,8 +62,20 @@ def save(extra):
     os.rename(path + ".tmp", path)
 
 
+def started():
+    if not record:
+        return
+    with open(os.path.join(record, "agents.log"), "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.write("%.6f %s %s %d %d %d %s\n" % (time.time(), env["JOB_ID"], task_id, attempt, os.getpid(),
+                                              os.getpgid(0), env.get("OMX_CLAIM_TOKEN", "-") or "-"))
+        f.flush()
+        fcntl.flock(f, fcntl.LOCK_UN)
+
+
 if step.get("ignore_term"):
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+started()
 timeline("start")
 save({})
 if step.get("child"):

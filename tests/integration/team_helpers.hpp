@@ -35,14 +35,21 @@ struct Engine {
         fs::create_directories(record);
         std::ostringstream scale;
         scale << time_scale;
-        std::vector<std::string> args{
+        args = {
             "--role",    "all",         "--skip-clone",
             "--fsync",   "off",         "--time-scale",
             scale.str(), "--work-root", (process.log_dir() / "runs").string()};
-        args.insert(args.end(), extra.begin(), extra.end());
-        process.start(args, {{"JOB_CLI_BIN", scripted_agent}});
+        args.insert(args.end(), extra.begin(), extra.end()); // later flags win
+        process.start(args, env);
     }
     HttpClient client() const { return HttpClient(process.port()); }
+
+    // Starts omxd again (after a crash or a stop) with the same arguments and
+    // environment, on the same state directory and port.
+    void restart() {
+        process.set_listen_port(process.port());
+        process.start(args, env);
+    }
 
     // The job task text: the agent's script, recording into `record`.
     std::string script(json::object s = {}) const {
@@ -52,6 +59,8 @@ struct Engine {
 
     OmxdProcess process;
     fs::path record;
+    std::vector<std::string> args;
+    OmxdProcess::Env env{{"JOB_CLI_BIN", scripted_agent}};
 };
 
 inline json::object team_job(const Engine& e, std::string_view mode, json::object script,
