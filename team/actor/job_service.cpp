@@ -65,14 +65,16 @@ asio::awaitable<T> JobService::on_strand(F f) {
 }
 
 void JobService::recover() {
-    std::set<std::string> leftover_claims; // of tasks that were running when the last server stopped
+    std::set<std::string> leftover_claims; // of agents that may have outlived the last server
     for (auto& job : store_.recover()) {
         index_.upsert(job);
         if (job.idempotencyKey && job.requestHash && now_ms() - job.createdAt < idempotency_window_ms)
             idempotency_[*job.idempotencyKey] = {job.id, *job.requestHash, job.createdAt};
-        if (team::is_terminal(job.status)) continue;
+        // Every claim not released by a result: running tasks, and tasks canceled
+        // or reset while their agent was still stopping when the server died.
         for (auto& t : job.team.tasks)
-            if (t.status == team::TaskStatus::running && t.claimToken) leftover_claims.insert(*t.claimToken);
+            if (t.claimToken) leftover_claims.insert(*t.claimToken);
+        if (team::is_terminal(job.status)) continue;
         auto slot = std::make_unique<Slot>(strand_);
         slot->job = std::move(job);
         active_.emplace(slot->job.id, std::move(slot));

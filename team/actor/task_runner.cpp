@@ -10,6 +10,7 @@
 #include "runtime/clock.hpp"
 #include "runtime/ids.hpp"
 #include "runtime/log.hpp"
+#include "store/file_store.hpp"
 #include "team/core/derive.hpp"
 #include "team/core/enums.hpp"
 #include "team/core/events.hpp"
@@ -129,24 +130,30 @@ asio::awaitable<bool> JobService::start_attempt(Slot& slot, const std::string& t
         co_return false;
     }
 
+    // storage.md: the start is on disk before the process it announces exists,
+    // so that after a crash recovery knows the claim token to fence.
+    auto decision = team::decide_task_start(slot.job, {task_id, worker_id_, claim, std::nullopt, delivered, now_ms()});
+    bool announced = !decision.refusal && co_await commit_engine(slot, std::move(decision.events));
+    if (!announced) {
+        if (auto next = agents_.release()) wake_jobs({*next});
+        co_return false;
+    }
     auto& running = slot.attempts[task_id];
     running = RunningAttempt{claim, attempt, std::nullopt, 0, true, false, false};
     asio::co_spawn(strand_, finish_attempt(job.id, task_id, attempt), asio::detached);
-    // The pid is known once the agent is spawned: wait for it (or for the attempt's end).
+    // The pid is known once the agent is spawned (or the attempt already ended).
     while (!running.pid && !running.finished) {
         slot.wake.expires_at(std::chrono::steady_clock::time_point::max());
         co_await slot.wake.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     slot.poked = true; // the wake timer served as the start signal: let the runner look again
     running.starting = false;
-    auto decision = team::decide_task_start(
-        slot.job, {task_id, worker_id_, claim, running.pid, delivered, now_ms()});
-    bool started = !decision.refusal && co_await commit_engine(slot, std::move(decision.events));
-    if (!started && !running.stopping) {
-        running.stopping = true;
-        attempt->stop(process::StopReason::cancel);
+    if (running.pid) { // like the heartbeat fields, kept in the record only (the event came first)
+        if (team::Task* t = team::find_task(slot.job.team, task_id); t && t->claimToken == claim) t->pid = *running.pid;
+        store_.save_record(slot.job);
     }
-    co_return started;
+    stop_orphaned_attempts(slot); // in case the task was stopped meanwhile
+    co_return true;
 }
 
 asio::awaitable<void> JobService::finish_attempt(std::string job_id, std::string task_id,

@@ -359,7 +359,8 @@ void reset_tasks(TeamState& team, const std::vector<std::string>& ids) {
         t->rateLimits = 0;
         t->afterRequests = 0;
         t->beforeApproved = false;
-        release_claim(*t);
+        // The claim stays until the next start: an agent of it may still be
+        // stopping, and after a crash recovery fences it by this token.
     }
     for (auto& id : ids) {
         Task* t = find_task(team, id);

@@ -244,11 +244,13 @@ std::vector<std::string> fold_problems(const fs::path& dir, const std::vector<js
                                " but the log has " + std::to_string(size) + " bytes");
         json::value folded = team::job_to_record_json(team::fold(typed));
         json::value kept = at(record, "/job");
-        // schemas.md: heartbeat fields live in the record only (not events).
+        // schemas.md: heartbeat fields live in the record only (not events); so
+        // does the pid, known only after team.task.started is on disk (storage.md).
         for (auto* job : {&folded, &kept})
             for (auto& t : job->at_pointer("/team/tasks").as_array()) {
                 t.as_object().erase("lastHeartbeatAt");
                 t.as_object().erase("claimExpiresAt");
+                t.as_object().erase("pid");
             }
         if (folded != kept) {
             std::vector<std::string> diff;
@@ -874,18 +876,14 @@ BOOST_AUTO_TEST_CASE(kill9_at_random_moments_loses_nothing_acknowledged) {
                     BOOST_TEST(received.count(m.id) == 1u, "ENGINE BUG: message " << m.id << " not in the log");
             // Every agent that ran was announced by a durable team.task.started
             // with its attempt and claim token (fsync always: before the spawn).
-            // ENGINE BUG: fails now and then -- start_attempt() spawns the agent
-            // before it appends team.task.started, so a kill in between leaves an
-            // agent that no log names, and the re-run reuses its attempt number
-            // (see every_agent_finds_its_start_event_on_disk_when_it_begins).
             std::set<std::pair<std::string, std::int64_t>> seen_attempts;
             for (auto& a : starts_of[id]) {
                 BOOST_TEST(started.count({a.task, a.attempt, a.token}) == 1u,
-                           "ENGINE BUG: agent pid " << a.pid << " ran " << a.task << " attempt " << a.attempt
+                           "agent pid " << a.pid << " ran " << a.task << " attempt " << a.attempt
                                                     << " with token " << a.token
                                                     << " that no team.task.started announces");
                 BOOST_TEST(seen_attempts.emplace(a.task, a.attempt).second,
-                           "ENGINE BUG: two agents ran attempt " << a.attempt << " of " << a.task);
+                           "two agents ran attempt " << a.attempt << " of " << a.task);
             }
         }
     }
@@ -917,12 +915,8 @@ BOOST_AUTO_TEST_CASE(kill9_at_random_moments_loses_nothing_acknowledged) {
         std::string owner = "no agent that recorded itself";
         for (auto& a : starts)
             if (a.token == token) owner = a.job + " " + a.task + " attempt " + std::to_string(a.attempt);
-        // ENGINE BUG: fails now and then -- a leftover agent (or its child) of
-        // an old run: of a job canceled just before a kill (recovery does not
-        // look for them, see agents_of_a_job_canceled_just_before_a_crash_do_not_outlive_it),
-        // or of a start the killed server had not logged yet (see
-        // every_agent_finds_its_start_event_on_disk_when_it_begins).
-        BOOST_TEST(false, "ENGINE BUG: leftover process " << pid << " (" << command_of(pid) << ") with claim token "
+        // A leftover agent (or its child) of an old run that recovery did not fence.
+        BOOST_TEST(false, "leftover process " << pid << " (" << command_of(pid) << ") with claim token "
                                                           << token << " of " << owner);
         ::kill(static_cast<pid_t>(pid), SIGKILL); // started through our omxd: clean up
     }
@@ -1187,13 +1181,10 @@ BOOST_AUTO_TEST_CASE(every_agent_finds_its_start_event_on_disk_when_it_begins) {
         ++starts;
         if (found == "yes") continue;
         ++missing;
-        // ENGINE BUG: team/actor/task_runner.cpp start_attempt() spawns the agent,
-        // waits for its pid and only then appends team.task.started (which carries
-        // the pid): the agent runs before its start is durable. A crash in that
-        // window leaves an agent whose claim token is in no log (recovery cannot
-        // find it) and the attempt number is used twice (see the torture case).
+        // storage.md: the start is durable before the agent exists; otherwise a
+        // crash in between leaves an agent whose claim token no log names.
         if (missing <= 5)
-            BOOST_TEST(false, "ENGINE BUG: the agent of " << task << " attempt " << attempt << " of job " << job
+            BOOST_TEST(false, "the agent of " << task << " attempt " << attempt << " of job " << job
                                                           << " began before its team.task.started was on disk");
     }
     std::cout << "start event on disk before the agent: " << starts - missing << " of " << starts << " agents"
@@ -1229,11 +1220,9 @@ BOOST_AUTO_TEST_CASE(agents_of_a_job_canceled_just_before_a_crash_do_not_outlive
 
     std::map<long, std::string> left;
     eventually([&] { return (left = agent_processes(marker)).empty(); }, 3s);
-    // ENGINE BUG: JobService::recover() (team/actor/job_service.cpp) collects
-    // the claim tokens of `running` tasks of non-terminal jobs only; the tasks
-    // of a job canceled just before the crash are `canceled`, so the agents the
-    // cancel was still stopping are never looked for and run on.
-    BOOST_TEST(left.empty(), "ENGINE BUG: " << left.size() << " processes of the canceled job's planner (claim token "
+    // Recovery fences every claim a result did not release, also of tasks a
+    // cancel was still stopping when the server died.
+    BOOST_TEST(left.empty(), "" << left.size() << " processes of the canceled job's planner (claim token "
                                             << str(first, "/OMX_CLAIM_TOKEN") << ") still run after the restart");
     for (auto& [pid, token] : left)
         ::kill(static_cast<pid_t>(pid), SIGKILL); // started through our omxd: clean up
