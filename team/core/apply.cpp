@@ -5,6 +5,7 @@
 #include "team/core/enums.hpp"
 #include "team/core/graph.hpp"
 #include "team/core/json_codec.hpp"
+#include "team/core/json_fields.hpp"
 #include "team/core/templates.hpp"
 
 #include "runtime/clock.hpp"
@@ -28,12 +29,6 @@ std::optional<std::string> opt_str(const json::object& o, std::string_view key) 
     auto* v = o.if_contains(key);
     if (!v || !v->is_string()) return std::nullopt;
     return std::string(v->get_string());
-}
-
-std::optional<TimeMs> optional_time(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    if (!v || !v->is_string()) return std::nullopt;
-    return parse_rfc3339(v->get_string());
 }
 
 Task& task_of(Job& job, const json::object& payload) {
@@ -234,7 +229,7 @@ void task_completed(Job& job, const Event& e) {
         bool counted = counts_as_failure(t, t.errorClass);
         if (counted) ++t.failures;
         t.status = result == "retry" ? TaskStatus::queued : TaskStatus::failed;
-        t.notBefore = optional_time(e.payload, "notBefore");
+        t.notBefore = json_fields::optional_field(e.payload, "notBefore", json_fields::as_time);
         // A graceful stop or a rate limit says nothing about the work: no feedback for it.
         if (t.error && counted) t.feedback = json::object{{"error", *t.error}, {"findings", nullptr}, {"approved", false}, {"comment", nullptr}};
     }

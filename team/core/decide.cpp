@@ -7,6 +7,7 @@
 #include "team/core/event_batch.hpp"
 #include "team/core/graph.hpp"
 #include "team/core/json_codec.hpp"
+#include "team/core/json_fields.hpp"
 #include "team/core/templates.hpp"
 
 #include <algorithm>
@@ -15,9 +16,7 @@
 namespace omx::team {
 namespace {
 
-json::value nullable(const std::optional<std::string>& s) {
-    return s ? json::value(*s) : json::value(nullptr);
-}
+using json_fields::nullable;
 
 std::string phrase(JobStatus s) { return std::string(to_string(s)); }
 

@@ -70,12 +70,10 @@ void end_run(EventBatch& batch, Phase terminal_phase, const std::function<std::s
         batch.emit(event_type::task_canceled, "Task " + id + " canceled", {{"taskId", id}, {"reason", reason}});
     batch.emit(event_type::team_completed, "Team run ended", {{"status", terminal_phase == Phase::canceled ? "canceled" : "failed"}});
     Phase from = batch.after().team.phase;
-    if (from != terminal_phase)
-        batch.emit(event_type::phase_changed, "Phase " + std::string(to_string(from)) + " -> " +
-                                                  std::string(to_string(terminal_phase)),
-                   {{"from", to_string(from)},
-                    {"to", to_string(terminal_phase)},
-                    {"reason", terminal_phase == Phase::canceled ? "canceled" : "failed"}});
+    if (from != terminal_phase) {
+        auto d = phase_change(from, terminal_phase, terminal_phase == Phase::canceled ? "canceled" : "failed");
+        batch.emit(d.type, std::move(d.message), std::move(d.payload));
+    }
     batch.emit(terminal.type, std::move(terminal.message), std::move(terminal.payload));
 }
 

@@ -19,12 +19,12 @@
 namespace omx::team {
 namespace {
 
+using json_fields::nullable;
 using json_fields::time_json;
 
 constexpr std::size_t max_message_chars = 4000;
 constexpr std::size_t max_findings_chars = 2000;
 
-json::value nullable(const std::optional<std::string>& s) { return s ? json::value(*s) : json::value(nullptr); }
 
 bool is_rejected(const Task& t) { return t.errorClass && *t.errorClass == "rejected"; }
 

@@ -3,13 +3,9 @@
 // not starve a job with one. Agents are the scripted agent
 // (tests/agents/scripted_agent.py), which logs its start and end under flock.
 #define BOOST_TEST_MODULE team_capacity
-#include "tests/support/http_client.hpp"
-#include "tests/support/json_util.hpp"
-#include "tests/support/omxd_process.hpp"
-#include "tests/support/temp_dir.hpp"
-
-#include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+
+#include "tests/integration/team_helpers.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -52,54 +48,37 @@ int max_overlap(const std::vector<Mark>& marks) {
     return most;
 }
 
-struct Engine {
-    TempDir dir{"omx-capacity"};
-    fs::path record = dir / "record";
-    OmxdProcess omxd{dir / "state", dir.path()};
+// omxd running jobs with the scripted agent and `max_agents` slots (no time scaling).
+Engine with_slots(int max_agents) { return Engine({"--max-agents", std::to_string(max_agents)}, 1.0); }
 
-    explicit Engine(int max_agents) {
-        fs::create_directories(record);
-        omxd.start({"--role", "all", "--skip-clone", "--fsync", "off", "--max-agents", std::to_string(max_agents)},
-                   {{"JOB_CLI_BIN", OMX_SOURCE_DIR "/tests/agents/scripted_agent.py"}});
-    }
+std::string submit(Engine& engine, std::string_view mode, json::object script, json::object options = {}) {
+    auto c = engine.client();
+    auto r = c.post_json("/v1/jobs", team_job(engine, mode, std::move(script), std::move(options)));
+    BOOST_REQUIRE_EQUAL(r.status, 201);
+    return str(r.json(), "/jobId");
+}
 
-    std::string submit(std::string_view mode, json::object script, json::object options = {}) {
-        script["record"] = record.string();
-        json::object body{{"provider", "codex"}, {"mode", mode},   {"repo", "acme/widget"},
-                          {"ref", "main"},       {"task", json::serialize(script)}, {"options", options}};
-        auto r = HttpClient(omxd.port()).post_json("/v1/jobs", body);
-        BOOST_REQUIRE_EQUAL(r.status, 201);
-        return str(r.json(), "/jobId");
-    }
-
-    std::string await_end(const std::string& id, std::chrono::seconds limit) {
-        HttpClient c(omxd.port());
-        auto deadline = std::chrono::steady_clock::now() + limit;
-        for (;;) {
-            auto status = str(c.get("/v1/jobs/" + id).json(), "/status");
-            if (status != "queued" && status != "running") return status;
-            if (std::chrono::steady_clock::now() > deadline) return "still " + status;
-            std::this_thread::sleep_for(50ms);
-        }
-    }
-};
+std::string await_end(Engine& engine, const std::string& id, std::chrono::seconds limit) {
+    auto c = engine.client();
+    return str(wait_terminal(c, id, limit), "/status");
+}
 
 } // namespace
 
 BOOST_AUTO_TEST_CASE(twenty_jobs_share_four_agent_slots) {
-    Engine engine(4);
+    auto engine = with_slots(4);
     std::vector<std::string> jobs;
     for (int i = 0; i < 20; ++i)
-        jobs.push_back(engine.submit("ultrawork", {{"default", json::object{{"sleep", 0.15}}}}, {{"workers", 2}}));
-    for (auto& id : jobs) BOOST_TEST(engine.await_end(id, 60s) == "succeeded", id);
+        jobs.push_back(submit(engine, "ultrawork", {{"default", json::object{{"sleep", 0.15}}}}, {{"workers", 2}}));
+    for (auto& id : jobs) BOOST_TEST(await_end(engine, id, 60s) == "succeeded", id);
     auto marks = timeline(engine.record);
     BOOST_TEST(marks.size() == 20u * 4 * 2); // planner, 2 executors, verifier: a start and an end each
     BOOST_TEST(max_overlap(marks) == 4);
 }
 
 BOOST_AUTO_TEST_CASE(a_job_with_twelve_ready_tasks_does_not_starve_a_job_with_one) {
-    Engine engine(4);
-    auto big = engine.submit("ultrawork", {{"roles", json::object{{"executor", json::object{{"sleep", 1.0}}}}}},
+    auto engine = with_slots(4);
+    auto big = submit(engine, "ultrawork", {{"roles", json::object{{"executor", json::object{{"sleep", 1.0}}}}}},
                              {{"workers", 12}});
     // Once the big job's executors hold every slot, a small job arrives.
     auto deadline = std::chrono::steady_clock::now() + 20s;
@@ -110,11 +89,11 @@ BOOST_AUTO_TEST_CASE(a_job_with_twelve_ready_tasks_does_not_starve_a_job_with_on
     };
     while (executors_running() < 4 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
     BOOST_REQUIRE_EQUAL(executors_running(), 4);
-    auto small = engine.submit("pipeline", {},
+    auto small = submit(engine, "pipeline", {},
                                {{"team", json::object{{"teamTasks", json::array{json::object{
                                                                         {"id", "only"}, {"name", "The one task"}, {"role", "executor"}}}}}}});
-    BOOST_TEST(engine.await_end(small, 30s) == "succeeded");
-    BOOST_TEST(engine.await_end(big, 60s) == "succeeded");
+    BOOST_TEST(await_end(engine, small, 30s) == "succeeded");
+    BOOST_TEST(await_end(engine, big, 60s) == "succeeded");
 
     auto marks = timeline(engine.record);
     double small_start = 0;

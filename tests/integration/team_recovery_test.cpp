@@ -37,17 +37,6 @@ int live_members(pid_t pgid) {
     return n;
 }
 
-json::value recorded(const fs::path& record, const std::string& job, const std::string& task, int attempt) {
-    auto path = record / (job + "-" + task + "-" + std::to_string(attempt) + ".json");
-    auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (!fs::exists(path) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
-    BOOST_TEST_REQUIRE(fs::exists(path), path.string());
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return parse(text.str());
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_CASE(a_restart_kills_the_old_runs_agents_and_reruns_their_task) {
@@ -59,7 +48,7 @@ BOOST_AUTO_TEST_CASE(a_restart_kills_the_old_runs_agents_and_reruns_their_task) 
     auto created = c.post_json("/v1/jobs", body);
     BOOST_TEST_REQUIRE(created.status == 201, created.body);
     auto id = str(created.json(), "/jobId");
-    auto first = recorded(engine.record, id, "planner", 1);
+    auto first = wait_recorded(engine, id, "planner", 1);
     pid_t pgid = static_cast<pid_t>(num(first, "/pgid"));
     std::this_thread::sleep_for(300ms); // the agent starts its grandchild
     BOOST_TEST_REQUIRE(live_members(pgid) >= 3); // sh -c, the agent, its child
@@ -91,7 +80,7 @@ BOOST_AUTO_TEST_CASE(a_restart_kills_the_old_runs_agents_and_reruns_their_task) 
     auto planner = task_of(team_of(c, id), "planner");
     BOOST_TEST(num(planner, "/attempt") == 2);
     BOOST_TEST(num(planner, "/failures") == 0);
-    BOOST_TEST(str(recorded(engine.record, id, "planner", 2), "/OMX_CLAIM_TOKEN") !=
+    BOOST_TEST(str(wait_recorded(engine, id, "planner", 2), "/OMX_CLAIM_TOKEN") !=
                str(first, "/OMX_CLAIM_TOKEN"));
 }
 
@@ -105,7 +94,7 @@ BOOST_AUTO_TEST_CASE(a_graceful_shutdown_leaves_nothing_to_repair) {
                                                     {{"workers", 2}}));
     BOOST_TEST_REQUIRE(created.status == 201, created.body);
     auto id = str(created.json(), "/jobId");
-    recorded(engine.record, id, "planner", 1);
+    wait_recorded(engine, id, "planner", 1);
 
     int status = engine.process.stop(std::chrono::seconds(10));
     BOOST_TEST_REQUIRE(WIFEXITED(status));

@@ -7,6 +7,7 @@
 #include "team/core/enums.hpp"
 #include "team/core/json_codec.hpp"
 #include "team/core/templates.hpp"
+#include "tests/unit/team_story.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -17,6 +18,8 @@
 using namespace omx::team;
 
 namespace {
+
+using omx::test::team_story::leader_message; // its createdAt is the same t0
 
 constexpr TimeMs t0 = 1'795'000'000'000;
 
@@ -60,17 +63,6 @@ Story created(Mode mode = Mode::team, bool require_approval = false) {
     return s;
 }
 
-Message leader_message(std::string id, std::string kind, json::value to, std::optional<std::string> task = {}) {
-    Message m;
-    m.id = std::move(id);
-    m.kind = std::move(kind);
-    m.from = "leader";
-    m.to = std::move(to);
-    m.taskId = std::move(task);
-    m.message = "please look at the tests";
-    m.createdAt = t0;
-    return m;
-}
 
 } // namespace
 
