@@ -199,6 +199,10 @@ asio::awaitable<void> JobService::commit(Slot& slot, std::vector<team::EventDraf
     }
     index_.upsert(job);
     store_.save_record(job);
+    // Live output items change no state: nothing for the runner to look at again.
+    bool only_output = std::all_of(events.begin(), events.end(),
+                                   [](const team::Event& e) { return e.type == team::event_type::task_output; });
+    if (only_output) co_return;
     stop_orphaned_attempts(slot);
     poke(slot);
 }
