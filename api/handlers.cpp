@@ -64,6 +64,12 @@ boost::asio::awaitable<Response> handle_request(const Request& req, const RouteM
     case Route::job_events: co_return co_await events_page(req, m, ctx);
     case Route::overview: co_return co_await overview(req, ctx);
     case Route::monitor_events: break; // a stream: served by api/sse
+    case Route::metrics:
+    case Route::openapi:
+    case Route::docs_page:
+    case Route::docs_file:
+    case Route::monitor_page:
+    case Route::monitor_file: co_return co_await web_request(m, ctx);
     }
     co_return error_response(404, "Cannot " + req.method + " " + req.path);
 }

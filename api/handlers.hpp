@@ -42,5 +42,7 @@ boost::asio::awaitable<Response> post_mailbox(const Request&, const RouteMatch&,
 boost::asio::awaitable<Response> events_page(const Request&, const RouteMatch&, ApiContext&);
 boost::asio::awaitable<Response> overview(const Request&, ApiContext&);
 boost::asio::awaitable<Response> readiness(ApiContext&);
+// The dashboard, docs, OpenAPI document and metrics (handlers_web.cpp).
+boost::asio::awaitable<Response> web_request(const RouteMatch&, ApiContext&);
 
 } // namespace omx::api

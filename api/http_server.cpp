@@ -6,6 +6,7 @@
 #include "api/router.hpp"
 #include "api/sse.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 #include "team/actor/job_service.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -107,7 +108,7 @@ struct HttpServer::Impl {
     asio::awaitable<void> session(tcp::socket socket);
     asio::awaitable<void> refuse(tcp::socket socket);
     asio::awaitable<bool> serve_one(SessionState& state, beast::flat_buffer& buffer);
-    asio::awaitable<Response> answer(beast::tcp_stream& stream, Request& req, bool& streamed);
+    asio::awaitable<Response> answer(beast::tcp_stream& stream, Request& req, bool& streamed, std::string_view& label);
 
     Response body_too_large() const {
         return error_response(413, "request body is larger than " + std::to_string(config.max_body) + " bytes");
@@ -169,8 +170,17 @@ asio::awaitable<void> HttpServer::Impl::session(tcp::socket socket) {
     --connections;
 }
 
-asio::awaitable<Response> HttpServer::Impl::answer(beast::tcp_stream& stream, Request& req, bool& streamed) {
+asio::awaitable<Response> HttpServer::Impl::answer(beast::tcp_stream& stream, Request& req, bool& streamed,
+                                                  std::string_view& label) {
     auto r = route(req.method, req.path);
+    if (!r.match && req.path == "/monitor") {
+        Response res;
+        res.status = 301;
+        res.content_type = "text/plain; charset=utf-8";
+        res.body = "the dashboard is at /monitor/\n";
+        res.headers.emplace_back("Location", "/monitor/");
+        co_return res;
+    }
     if (!r.match) {
         if (r.status == 405) {
             auto res = error_response(405, "Method " + req.method + " is not allowed on " + req.path);
@@ -183,6 +193,7 @@ asio::awaitable<Response> HttpServer::Impl::answer(beast::tcp_stream& stream, Re
         co_return error_response(403, "cross-origin request refused: Origin " +
                                           std::string(*req.header("origin")) + " is not allowed");
     auto& m = *r.match;
+    label = route_name(m.route);
     if (m.route == Route::monitor_events || (m.route == Route::job_events && !wants_json(req))) {
         streamed = true;
         if (m.route == Route::monitor_events) co_await serve_monitor_stream(stream, req, ctx);
@@ -240,11 +251,12 @@ asio::awaitable<bool> HttpServer::Impl::serve_one(SessionState& state, beast::fl
     auto req = to_request(parser.release());
     Response res;
     bool streamed = false;
+    std::string_view label = "unmatched";
     if (!req) {
         res = error_response(400, "malformed query string");
     } else {
         try {
-            res = co_await answer(stream, *req, streamed);
+            res = co_await answer(stream, *req, streamed, label);
         } catch (const std::exception& e) {
             log::error("request failed", {{"rid", id}, {"error", e.what()}});
             res = error_response(500, "Internal Server Error");
@@ -260,6 +272,8 @@ asio::awaitable<bool> HttpServer::Impl::serve_one(SessionState& state, beast::fl
     keep_alive = keep_alive && !stopping;
     bool written = co_await write_response(stream, res, keep_alive, timeout);
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    metrics::count(metrics::family::http_requests, {{"route", std::string(label)}, {"status", std::to_string(res.status)}});
+    metrics::observe(metrics::family::http_duration, {{"route", std::string(label)}}, static_cast<double>(us.count()) / 1e6);
     log::info("request", {{"rid", id},
                           {"method", method},
                           {"path", path},

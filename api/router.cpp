@@ -29,6 +29,13 @@ constexpr std::array patterns{
     Pattern{"GET", "/v1/jobs/{jobId}/events", Route::job_events},
     Pattern{"GET", "/v1/monitor/overview", Route::overview},
     Pattern{"GET", "/v1/monitor/events", Route::monitor_events},
+    Pattern{"GET", "/metrics", Route::metrics},
+    Pattern{"GET", "/openapi.json", Route::openapi},
+    Pattern{"GET", "/docs-json", Route::openapi},
+    Pattern{"GET", "/docs", Route::docs_page},
+    Pattern{"GET", "/docs/{file}", Route::docs_file},
+    Pattern{"GET", "/monitor/", Route::monitor_page},
+    Pattern{"GET", "/monitor/{file}", Route::monitor_file},
 };
 
 std::vector<std::string_view> split(std::string_view path) {
@@ -44,7 +51,8 @@ std::vector<std::string_view> split(std::string_view path) {
     return parts;
 }
 
-bool is_task_id(std::string_view s) {
+// Task ids and static file names: [A-Za-z0-9._-]{1,64}, not "." or "..".
+bool is_plain_name(std::string_view s) {
     if (s.empty() || s.size() > 64) return false;
     for (char c : s)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) return false;
@@ -62,8 +70,11 @@ bool matches(std::string_view pattern, const std::vector<std::string_view>& part
             if (!is_canonical_uuid(p)) return false;
             m.job_id = p;
         } else if (w == "{taskId}") {
-            if (!is_task_id(p)) return false;
+            if (!is_plain_name(p)) return false;
             m.task_id = p;
+        } else if (w == "{file}") {
+            if (!is_plain_name(p)) return false;
+            m.file = p;
         } else if (w == "{action}") {
             if (p != "approve" && p != "reject" && p != "cancel" && p != "resume") return false;
             m.action = p;
@@ -85,7 +96,7 @@ RouteResult route(std::string_view method, std::string_view path) {
     RouteResult result;
     result.status = 404;
     for (auto& p : patterns) {
-        RouteMatch m{p.route, {}, {}, {}};
+        RouteMatch m{p.route, {}, {}, {}, {}};
         if (!matches(p.path, parts, m)) continue;
         if (p.method == method) {
             result.match = m;
@@ -97,6 +108,32 @@ RouteResult route(std::string_view method, std::string_view path) {
         result.allow += p.method;
     }
     return result;
+}
+
+std::string_view route_name(Route r) {
+    switch (r) {
+    case Route::healthz: return "healthz";
+    case Route::readyz: return "readyz";
+    case Route::jobs_list: return "jobs_list";
+    case Route::jobs_create: return "jobs_create";
+    case Route::job_get: return "job_get";
+    case Route::team_get: return "team_get";
+    case Route::mailbox_get: return "mailbox_get";
+    case Route::mailbox_post: return "mailbox_post";
+    case Route::job_action: return "job_action";
+    case Route::task_action: return "task_action";
+    case Route::task_logs: return "task_logs";
+    case Route::job_events: return "job_events";
+    case Route::overview: return "overview";
+    case Route::monitor_events: return "monitor_events";
+    case Route::metrics: return "metrics";
+    case Route::openapi: return "openapi";
+    case Route::docs_page: return "docs_page";
+    case Route::docs_file: return "docs_file";
+    case Route::monitor_page: return "monitor_page";
+    case Route::monitor_file: return "monitor_file";
+    }
+    return "unknown";
 }
 
 std::vector<RouteInfo> route_table() {

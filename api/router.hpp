@@ -24,6 +24,12 @@ enum class Route {
     job_events,
     overview,
     monitor_events,
+    metrics,
+    openapi,
+    docs_page,
+    docs_file,
+    monitor_page,
+    monitor_file,
 };
 
 struct RouteMatch {
@@ -31,6 +37,7 @@ struct RouteMatch {
     std::string job_id;  // canonical UUID, checked before any lookup
     std::string task_id; // [A-Za-z0-9._-]{1,64}
     std::string action;  // approve | reject | cancel | resume
+    std::string file;    // a static file's name: [A-Za-z0-9._-]{1,64}
 };
 
 struct RouteResult {
@@ -40,12 +47,14 @@ struct RouteResult {
 };
 
 RouteResult route(std::string_view method, std::string_view path);
+// The route's name in logs and metrics: "job_get".
+std::string_view route_name(Route);
 
 struct RouteInfo {
     std::string method;
     std::string pattern; // "/v1/jobs/{jobId}"
 };
-// Every route (under /v1/jobs), for documentation checks.
+// Every route (not the /v1/runs aliases), for `omxd routes` and documentation checks.
 std::vector<RouteInfo> route_table();
 
 } // namespace omx::api

@@ -2,6 +2,7 @@
 #include "api/sse.hpp"
 
 #include "api/query.hpp"
+#include "runtime/metrics.hpp"
 #include "team/actor/event_stream.hpp"
 #include "team/actor/job_service.hpp"
 
@@ -56,11 +57,19 @@ StreamParams stream_params(const Request& req, bool allow_tail) {
     return p;
 }
 
+// Writes one stream; counted as an SSE client from its head to its end.
 class StreamWriter {
 public:
     StreamWriter(beast::tcp_stream& s, std::chrono::milliseconds timeout) : stream_(s), timeout_(timeout) {}
+    ~StreamWriter() {
+        if (counted_) metrics::adjust(metrics::family::sse_clients, -1);
+    }
+    StreamWriter(const StreamWriter&) = delete;
+    StreamWriter& operator=(const StreamWriter&) = delete;
 
     asio::awaitable<bool> head() {
+        metrics::adjust(metrics::family::sse_clients, 1);
+        counted_ = true;
         http::response<http::empty_body> res{http::status::ok, 11};
         res.set(http::field::content_type, "text/event-stream");
         res.set(http::field::cache_control, "no-cache");
@@ -83,6 +92,7 @@ public:
 private:
     beast::tcp_stream& stream_;
     std::chrono::milliseconds timeout_;
+    bool counted_ = false;
 };
 
 std::string end_frame(const std::string& status, std::uint64_t last_seq) {

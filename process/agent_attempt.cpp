@@ -4,6 +4,7 @@
 #include "process/attempt_log.hpp"
 #include "process/bounded_text.hpp"
 #include "process/output_parser.hpp"
+#include "runtime/metrics.hpp"
 #include "team/core/json_codec.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -24,6 +25,14 @@ using Clock = std::chrono::steady_clock;
 
 namespace omx::process {
 namespace {
+
+// Counts the attempt in omx_agents_running while its process group lives.
+struct RunningAgentGauge {
+    RunningAgentGauge() { metrics::adjust(metrics::family::agents_running, 1); }
+    ~RunningAgentGauge() { metrics::adjust(metrics::family::agents_running, -1); }
+    RunningAgentGauge(const RunningAgentGauge&) = delete;
+    RunningAgentGauge& operator=(const RunningAgentGauge&) = delete;
+};
 
 constexpr std::size_t stderr_tail_bytes = 4 * 1024;
 constexpr std::size_t output_field_bytes = 16 * 1024;
@@ -196,8 +205,10 @@ void AgentAttempt::State::classify(AttemptResult& r, Watch watch) const {
     if (watch == Watch::timeout) return fail("timeout", "timed out after " + seconds_text(spec.timeout));
     if (watch == Watch::hang) return fail("hang", "no output for " + seconds_text(spec.idle_timeout));
     if (r.parsed.error) return fail(r.parsed.errorClass.value_or("agent_error"), *r.parsed.error);
-    if (r.exitCode == 127)
+    if (r.exitCode == 127) {
+        metrics::count(metrics::family::spawn_failures); // sh started, the agent did not
         return fail("exit", "agent command not found: " + missing_command(stderr_tail, spec.command));
+    }
     if (r.signal) return fail("killed", "killed by " + signal_name(*r.signal));
     if (r.exitCode && *r.exitCode != 0) {
         std::string error = "exited with code " + std::to_string(*r.exitCode);
@@ -247,6 +258,7 @@ asio::awaitable<AttemptResult> AgentAttempt::State::run(asio::cancellation_state
         co_return result;
     }
     result.pid = child->pid();
+    RunningAgentGauge running;
     if (observer.started) observer.started(result.pid); // before anything detached uses `this`
     last_output = Clock::now();
     asio::co_spawn(executor, read_output(), asio::detached);

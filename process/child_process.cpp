@@ -1,6 +1,8 @@
 // clone/exec of a process group, pipe reading, SIGCHLD-driven reaping, group stop.
 #include "process/child_process.hpp"
 
+#include "runtime/metrics.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/io_context.hpp>
@@ -214,6 +216,17 @@ ChildProcess::~ChildProcess() {
 }
 
 std::unique_ptr<ChildProcess> ChildProcess::spawn(asio::any_io_executor executor, const SpawnOptions& o) {
+    try {
+        auto child = start(std::move(executor), o);
+        metrics::count(metrics::family::process_spawns);
+        return child;
+    } catch (...) {
+        metrics::count(metrics::family::spawn_failures);
+        throw;
+    }
+}
+
+std::unique_ptr<ChildProcess> ChildProcess::start(asio::any_io_executor executor, const SpawnOptions& o) {
     std::vector<std::string> args{"sh", "-c", o.command};
     std::vector<char*> argv, envp;
     for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));

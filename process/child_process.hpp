@@ -73,6 +73,7 @@ public:
 private:
     struct Impl;
     explicit ChildProcess(std::unique_ptr<Impl> impl);
+    static std::unique_ptr<ChildProcess> start(boost::asio::any_io_executor executor, const SpawnOptions& options);
     std::unique_ptr<Impl> impl_;
     pid_t pid_ = -1;
     std::uint64_t bytes_cut_ = 0;

@@ -146,6 +146,12 @@ const std::vector<Option>& options() {
          [](Config& c, const std::string& s) { c.allow_request_commands = parse_bool("--allow-request-commands", s); }},
         {"--allow-local-repos", "OMX_ALLOW_LOCAL_REPOS", "", "accept file:// URLs and local paths as repo",
          [](Config& c, const std::string& s) { c.allow_local_repos = parse_bool("--allow-local-repos", s); }},
+        {"--tmux", "OMX_TMUX", "PATH", "tmux binary of the tmux view (default tmux, from PATH)",
+         [](Config& c, const std::string& s) { c.tmux_bin = s; }},
+        {"--tmux-socket", "OMX_TMUX_SOCKET", "NAME", "tmux socket name of the tmux view: tmux -L NAME (default omx)",
+         [](Config& c, const std::string& s) { c.tmux_socket = s; }},
+        {"--swagger-ui-dir", "OMX_SWAGGER_UI_DIR", "DIR", "swagger-ui-dist files served at /docs (default: .tools/ of the sources)",
+         [](Config& c, const std::string& s) { c.swagger_ui_dir = s; }},
         {"", "TMUX_KEEP_SESSION_ON_FINISH", "", "default of options.keepTmuxSession (default true)",
          [](Config& c, const std::string& s) { c.keep_tmux_default = parse_bool("TMUX_KEEP_SESSION_ON_FINISH", s); }},
         {"", "TEAM_TMUX_VISUALIZATION", "", "default of options.team.tmuxVisualization (default false)",
@@ -173,9 +179,14 @@ std::string_view to_string(FsyncPolicy p) {
     return "?";
 }
 
+std::filesystem::path default_swagger_ui_dir() {
+    return std::filesystem::path(OMX_SOURCE_DIR) / ".tools/node_modules/swagger-ui-dist";
+}
+
 std::string help_text() {
     std::ostringstream out;
-    out << "usage: omxd serve [options]\n\n"
+    out << "usage: omxd serve [options]\n"
+           "       omxd routes          print the HTTP route table\n\n"
            "Runs the omx server: the job API, live event streams and the file store.\n"
            "Every option can also be set by the environment variable shown; flags win.\n\n"
            "options:\n";
@@ -199,6 +210,10 @@ ConfigOutcome parse_config(const std::vector<std::string>& args, const std::map<
         }
     try {
         if (args.empty()) bad("missing command: use `omxd serve` (see omxd --help)");
+        if (args[0] == "routes" && args.size() == 1) {
+            outcome.routes = true;
+            return outcome;
+        }
         if (args[0] != "serve") bad("unknown command '" + args[0] + "': use `omxd serve` (see omxd --help)");
         Config config;
         config.server_env = env;

@@ -16,6 +16,9 @@ namespace omx {
 enum class FsyncPolicy { always, interval, off };
 enum class LogLevel { debug, info, warn, error };
 
+// swagger-ui-dist as tools/install-web-tools.sh installs it next to the sources.
+std::filesystem::path default_swagger_ui_dir();
+
 struct Config {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8080;
@@ -50,6 +53,9 @@ struct Config {
     bool allow_local_repos = false;
     bool keep_tmux_default = true;          // TMUX_KEEP_SESSION_ON_FINISH
     bool tmux_visualization_default = false; // TEAM_TMUX_VISUALIZATION
+    std::string tmux_bin = "tmux";          // the tmux view's binary (looked up in PATH)
+    std::string tmux_socket = "omx";        // tmux -L <socket>
+    std::filesystem::path swagger_ui_dir = default_swagger_ui_dir(); // served at /docs
 
     std::chrono::milliseconds scaled(std::chrono::milliseconds d) const {
         return std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(d.count()) * time_scale));
@@ -59,6 +65,7 @@ struct Config {
 struct ConfigOutcome {
     std::optional<Config> config; // set when the server should start
     bool help = false;            // print help_text() and exit 0
+    bool routes = false;          // `omxd routes`: print the route table and exit 0
     std::string error;            // one line; exit 2
 };
 

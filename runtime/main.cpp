@@ -1,6 +1,7 @@
 // omxd: the server. Parses the configuration, takes the state root, recovers
 // the jobs, serves HTTP, and shuts down in stages on SIGTERM/SIGINT.
 #include "api/http_server.hpp"
+#include "api/router.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "runtime/config.hpp"
 #include "runtime/log.hpp"
@@ -78,6 +79,10 @@ int main(int argc, char** argv) {
     auto outcome = omx::parse_config(args, environment());
     if (outcome.help) {
         std::cout << omx::help_text();
+        return 0;
+    }
+    if (outcome.routes) {
+        for (auto& r : omx::api::route_table()) std::cout << r.method << " " << r.pattern << "\n";
         return 0;
     }
     if (!outcome.config) {

@@ -3,6 +3,7 @@
 
 #include "runtime/blocking_pool.hpp"
 #include "runtime/log.hpp"
+#include "runtime/metrics.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -11,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <cerrno>
+#include <chrono>
 #include <fcntl.h>
 #include <map>
 #include <set>
@@ -179,7 +181,10 @@ std::map<void*, std::error_code> sync_targets(const std::vector<SyncTarget>& tar
     std::map<void*, std::error_code> errors;
     for (auto& t : targets) {
         std::error_code ec;
+        auto started = std::chrono::steady_clock::now();
         if (::fdatasync(t.fd) != 0) ec = std::error_code(errno, std::generic_category());
+        metrics::observe(metrics::family::fsync_duration, {},
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         for (auto& dir : t.dirs)
             if (!ec) ec = sync_directory(dir);
         if (ec) errors[t.log] = ec;

@@ -8,6 +8,7 @@ packages=(
   g++ cmake ninja-build ccache git curl ca-certificates
   libboost1.81-all-dev libboost-json1.81-dev
   strace python3
+  tmux chromium python3-prometheus-client
 )
 
 missing=()
@@ -25,3 +26,5 @@ fi
 
 # The real agent CLIs the end-to-end tests run (pinned, into ./.tools).
 "$(dirname "$0")/install-agents.sh"
+# The dashboard's and API docs' npm packages (Swagger UI, Playwright, validators).
+"$(dirname "$0")/install-web-tools.sh"

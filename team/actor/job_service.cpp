@@ -1,5 +1,7 @@
 // The job service: per-job command ordering, the commit path, reads and streams.
 #include "team/actor/job_service.hpp"
+
+#include "team/actor/job_metrics.hpp"
 #include "team/actor/job_slot.hpp"
 
 #include "process/leftovers.hpp"
@@ -191,6 +193,7 @@ asio::awaitable<void> JobService::commit(Slot& slot, std::vector<team::EventDraf
         events.push_back(std::move(e));
     }
     co_await store_.async_append(job_id, std::move(batch));
+    metrics::count(metrics::family::event_appends, {}, static_cast<double>(events.size()));
     for (std::size_t i = 0; i < events.size(); ++i) {
         team::apply(job, events[i]);
         publish(slot, events[i], lines[i]);
@@ -199,6 +202,7 @@ asio::awaitable<void> JobService::commit(Slot& slot, std::vector<team::EventDraf
     }
     index_.upsert(job);
     store_.save_record(job);
+    count_job_events(job, events);
     // Live output items change no state: nothing for the runner to look at again.
     bool only_output = std::all_of(events.begin(), events.end(),
                                    [](const team::Event& e) { return e.type == team::event_type::task_output; });
@@ -448,6 +452,11 @@ asio::awaitable<std::optional<std::string>> JobService::async_readiness() {
 
 asio::awaitable<json::object> JobService::async_overview(std::size_t limit) {
     return on_strand<json::object>([this, limit]() -> asio::awaitable<json::object> { co_return overview(limit); });
+}
+
+asio::awaitable<std::vector<metrics::GaugeSample>> JobService::async_metric_gauges() {
+    return on_strand<std::vector<metrics::GaugeSample>>(
+        [this]() -> asio::awaitable<std::vector<metrics::GaugeSample>> { co_return metric_gauges(); });
 }
 
 asio::awaitable<void> JobService::async_shutdown(std::chrono::milliseconds grace) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "runtime/config.hpp"
+#include "runtime/metrics.hpp"
 #include "store/job_index.hpp"
 #include "team/actor/event_stream.hpp"
 #include "team/actor/agent_slots.hpp"
@@ -121,6 +122,8 @@ public:
 
     boost::asio::awaitable<boost::json::object> async_overview(std::size_t limit);
     boost::asio::awaitable<std::optional<std::string>> async_readiness();
+    // The gauges /metrics samples from the index (jobs by status).
+    boost::asio::awaitable<std::vector<metrics::GaugeSample>> async_metric_gauges();
     // Graceful shutdown: ends every stream, lets admitted commands finish, writes
     // every record and syncs every log, within `grace` as far as the disk allows.
     boost::asio::awaitable<void> async_shutdown(std::chrono::milliseconds grace);
@@ -132,6 +135,7 @@ private:
 
     Slot* find_active(const std::string& id);
     std::optional<team::Job> find_job(const std::string& id);
+    std::vector<metrics::GaugeSample> metric_gauges() const;
     Slot* activate(const std::string& id); // loads a finished job to change it
     void deactivate_if_done(Slot& slot);
     void remember_finished(team::Job job);

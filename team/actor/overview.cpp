@@ -66,6 +66,18 @@ void add_waiting(const team::Job& j, json::array& out) {
 
 } // namespace
 
+std::vector<metrics::GaugeSample> JobService::metric_gauges() const {
+    auto counts = index_.counts();
+    std::vector<metrics::GaugeSample> gauges;
+    using S = team::JobStatus;
+    for (auto s : {S::queued, S::running, S::waiting_approval, S::succeeded, S::failed, S::canceled}) {
+        auto it = counts.by_status.find(s);
+        gauges.push_back({metrics::family::jobs, {{"status", std::string(team::to_string(s))}},
+                          static_cast<double>(it == counts.by_status.end() ? 0 : it->second)});
+    }
+    return gauges;
+}
+
 json::object JobService::overview(std::size_t limit) const {
     auto counts = index_.counts();
     auto count = [&](team::JobStatus s) {
