@@ -7,6 +7,7 @@
 
 #include "process/bounded_text.hpp"
 #include "process/child_process.hpp"
+#include "process/run_command.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -31,31 +32,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t max_error_bytes = 4096;
-constexpr std::size_t max_line_bytes = 8192;
-constexpr std::size_t max_stdout_lines = 64; // only rev-parse's output is used
-// How long the pipes may stay open after git itself exited: a descendant that
-// left the group (and so survives the group's stop) may hold them for ever.
-constexpr std::chrono::seconds pipe_drain_grace{2};
-
 std::string lowercase(std::string_view s) {
     std::string out(s);
     for (auto& c : out)
         if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
     return out;
-}
-
-std::string_view trim(std::string_view s) {
-    const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-    while (!s.empty() && space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && space(s.back())) s.remove_suffix(1);
-    return s;
-}
-
-std::string format_duration(std::chrono::milliseconds d) {
-    const auto ms = d.count();
-    if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-    return std::to_string(ms) + "ms";
 }
 
 // base_env without what would point git at another repository or inject
@@ -89,165 +70,11 @@ std::vector<std::string> git_environment(const std::vector<std::string>& base) {
     return env;
 }
 
-struct Command {
-    std::string label;             // "git clone": prefixes the error
-    std::vector<std::string> argv; // argv[0] is looked up in PATH
-    fs::path cwd;
-};
-
-struct CommandResult {
-    bool ok = false;
-    bool stopped = false;          // timed out or canceled: nothing more is to be tried
-    std::string error;             // "<label> failed: <stderr>" / "<label> timed out after …" / "<label> canceled"
-    std::vector<std::string> out;  // the first stdout lines
-};
-
-// The shared state between a command's reader coroutine and its waiter.
-struct RunState {
-    explicit RunState(asio::any_io_executor ex) : signal(ex), drain(ex) {}
-    asio::steady_timer signal; // cancelled when the reader is done
-    asio::steady_timer drain;  // cancelled when both pipes are closed
-    bool finished = false;
-    bool reading_done = false;
-    ExitStatus status;
-    std::exception_ptr failure;
-    std::vector<std::string> out;
-    TextTail err{2 * max_error_bytes};     // stderr without noise
-    TextTail err_all{2 * max_error_bytes}; // all of it, when nothing but noise came
-};
-
 // Lines of git's stderr that are no reason for a failure: progress, hints and
 // warnings ("--depth is ignored in local clones", "Could not find remote branch"
 // before the fatal line saying the same).
 bool is_noise(std::string_view line) {
     return line.starts_with("Cloning into ") || line.starts_with("hint:") || line.starts_with("warning:");
-}
-
-std::string describe(const ExitStatus& s) {
-    if (s.code) return "exit code " + std::to_string(*s.code);
-    if (s.signal) return "killed by signal " + std::to_string(*s.signal);
-    return "ended abnormally";
-}
-
-// The owners are parameters in the coroutines below, so their frames keep them alive.
-
-// Collects the output: stdout's first lines, stderr's tail.
-asio::awaitable<void> read_output(std::shared_ptr<ChildProcess> child, std::shared_ptr<RunState> state) {
-    RunState* s = state.get();
-    // Named, not written inside the co_await: g++ 12 miscompiles a lambda-expression there.
-    ChildProcess::LineHandler on_line = [s](Stream stream, std::string_view line) {
-        if (stream == Stream::out) {
-            if (s->out.size() < max_stdout_lines) s->out.emplace_back(line);
-        } else {
-            s->err_all.append_line(line);
-            if (!is_noise(line)) s->err.append_line(line);
-        }
-    };
-    try {
-        co_await child->async_read_lines(on_line, max_line_bytes);
-    } catch (...) {
-        state->reading_done = true;
-        state->drain.cancel();
-        throw;
-    }
-    state->reading_done = true;
-    state->drain.cancel();
-}
-
-// The exit status; then, when the pipes are still open pipe_drain_grace after
-// the exit, closes them (ending read_output).
-asio::awaitable<void> wait_and_drain(std::shared_ptr<ChildProcess> child, std::shared_ptr<RunState> state) {
-    state->status = co_await child->async_wait();
-    if (state->reading_done) co_return;
-    state->drain.expires_after(pipe_drain_grace);
-    co_await state->drain.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (!state->reading_done) child->close_pipes();
-}
-
-// Collects the output and the exit status; completes once git has exited and
-// the pipes are closed, at the latest pipe_drain_grace after git's exit.
-asio::awaitable<void> read_and_wait(std::shared_ptr<ChildProcess> child, std::shared_ptr<RunState> state) {
-    auto reading = read_output(child, state);
-    auto waiting = wait_and_drain(child, state);
-    co_await (std::move(reading) && std::move(waiting));
-}
-
-bool cancel_requested(const asio::cancellation_state& cs) {
-    return cs.cancelled() != asio::cancellation_type::none;
-}
-
-// Runs `command` to completion or until `deadline` or, when `cancellable`, a
-// cancellation of the calling coroutine (then the whole process group is
-// stopped). Never throws; expects throw_if_cancelled(false).
-asio::awaitable<CommandResult> run_command(asio::any_io_executor ex, Command command,
-                                           std::vector<std::string> env, Clock::time_point deadline,
-                                           std::chrono::milliseconds timeout, std::chrono::milliseconds grace,
-                                           bool cancellable) {
-    CommandResult result;
-    const auto cs = co_await asio::this_coro::cancellation_state;
-    const auto canceled = [&] { return cancellable && cancel_requested(cs); };
-    if (canceled()) {
-        result.stopped = true;
-        result.error = command.label + " canceled";
-        co_return result;
-    }
-    std::string line = "exec";
-    for (const auto& a : command.argv) line += " " + shell_quote(a);
-
-    std::shared_ptr<ChildProcess> child;
-    try {
-        child = ChildProcess::spawn(ex, {line, command.cwd, std::move(env)});
-    } catch (const std::exception& e) {
-        result.error = command.label + " failed: " + e.what();
-        co_return result;
-    }
-
-    auto state = std::make_shared<RunState>(ex);
-    asio::co_spawn(ex, read_and_wait(child, state), [state](std::exception_ptr e) {
-        state->failure = e;
-        state->finished = true;
-        state->signal.cancel();
-    });
-
-    while (!state->finished && Clock::now() < deadline && !canceled()) {
-        state->signal.expires_at(deadline);
-        co_await state->signal.async_wait(asio::as_tuple(asio::use_awaitable));
-    }
-    if (!state->finished) {
-        result.stopped = true;
-        const bool by_cancel = canceled();
-        co_await child->async_stop(grace); // no process of the group survives it
-        // The pipes close with the group; wait for the reader (bounded: a
-        // descendant that left the group could hold them open).
-        const auto bound = Clock::now() + std::chrono::seconds(5);
-        while (!state->finished && Clock::now() < bound) {
-            state->signal.expires_at(bound);
-            co_await state->signal.async_wait(asio::as_tuple(asio::use_awaitable));
-        }
-        result.error = command.label + (by_cancel ? " canceled" : " timed out after " + format_duration(timeout));
-        co_return result;
-    }
-
-    if (state->failure) {
-        try {
-            std::rethrow_exception(state->failure);
-        } catch (const std::exception& e) {
-            result.error = command.label + " failed: " + e.what();
-        } catch (...) {
-            result.error = command.label + " failed";
-        }
-        co_return result;
-    }
-    result.out = std::move(state->out);
-    if (state->status.code == 0) {
-        result.ok = true;
-        co_return result;
-    }
-    auto err = trim(state->err.view());
-    if (err.empty()) err = trim(state->err_all.view());
-    auto message = valid_utf8(trim(utf8_tail(err, max_error_bytes)));
-    result.error = command.label + " failed: " + (message.empty() ? describe(state->status) : message);
-    co_return result;
 }
 
 // Runs commands of one preparation against one deadline.
@@ -263,7 +90,8 @@ public:
         command.argv = std::move(args);
         command.argv.insert(command.argv.begin(), "git");
         command.cwd = std::move(cwd);
-        co_return co_await run_command(ex_, std::move(command), env_, deadline_, timeout_, grace_, true);
+        command.is_noise = is_noise;
+        co_return co_await async_run_command(ex_, std::move(command), env_, deadline_, timeout_, grace_, true);
     }
 
     // `rm -rf` as a subprocess: a large partial clone is never deleted on the event loop.
@@ -279,7 +107,7 @@ public:
         rm.label = "removing " + path.string();
         rm.argv = {"rm", "-rf", "--", path.string()};
         rm.cwd = "/";
-        co_return co_await run_command(ex_, std::move(rm), base_env_, Clock::now() + std::chrono::minutes(10),
+        co_return co_await async_run_command(ex_, std::move(rm), base_env_, Clock::now() + std::chrono::minutes(10),
                                        std::chrono::minutes(10), grace_, false);
     }
 
@@ -378,7 +206,7 @@ asio::awaitable<WorkspaceResult> prepare(asio::any_io_executor ex, fs::path run_
         auto head = co_await run.git("git rev-parse", args_of("rev-parse", "HEAD"), workspace);
         result.ok = true;
         result.reused = true;
-        if (head.ok && !head.out.empty()) result.commit = std::string(trim(head.out.front()));
+        if (head.ok && !head.out.empty()) result.commit = head.out.front();
         co_return result;
     }
     if (exists && !fs::is_empty(workspace, ec))
@@ -397,7 +225,7 @@ asio::awaitable<WorkspaceResult> prepare(asio::any_io_executor ex, fs::path run_
     std::string commit;
     if (!error) {
         auto head = co_await run.git("git rev-parse", args_of("rev-parse", "HEAD"), partial);
-        if (head.ok && !head.out.empty()) commit = std::string(trim(head.out.front()));
+        if (head.ok && !head.out.empty()) commit = head.out.front();
         else error = head.ok ? "git rev-parse failed: no output" : head.error;
     }
     if (!error) {

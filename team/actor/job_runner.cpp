@@ -94,15 +94,24 @@ asio::awaitable<void> JobService::prepare_workspace(Slot& slot) {
     std::string id = slot.job.id, repo = slot.job.request.repo, ref = slot.job.request.ref;
     auto run_dir = config_.work_root / id;
     auto result = co_await process::async_prepare_workspace(strand_, run_dir, repo, ref, options);
+    std::optional<TmuxView::Opened> view;
+    if (result.ok) view = co_await open_tmux_view(slot);
+    auto* opened = view ? std::get_if<std::unique_ptr<TmuxView>>(&*view) : nullptr;
     co_await slot.lock.async_lock();
     AsyncLockGuard guard(slot.lock);
-    if (team::is_terminal(slot.job.status)) co_return;
+    if (team::is_terminal(slot.job.status)) {
+        if (opened) asio::co_spawn(strand_, TmuxView::async_kill(strand_, config_, (*opened)->session()), asio::detached);
+        co_return;
+    }
     team::Decision decision;
-    if (result.ok) {
+    if (!result.ok) {
+        decision = team::decide_workspace_failed(slot.job, result.error);
+    } else if (auto* why = view ? std::get_if<std::string>(&*view) : nullptr) {
+        decision = team::decide_setup_failed(slot.job, *why);
+    } else {
         slot.workspace = result.path;
         decision = team::decide_workspace_ready(slot.job, result.commit, result.path.string());
-    } else {
-        decision = team::decide_workspace_failed(slot.job, result.error);
+        if (opened) adopt_tmux_view(slot, std::move(*opened), decision);
     }
     co_await commit_engine(slot, std::move(decision.events));
 }

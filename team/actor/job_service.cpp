@@ -2,6 +2,7 @@
 #include "team/actor/job_service.hpp"
 
 #include "team/actor/job_metrics.hpp"
+#include "team/core/role_log.hpp"
 #include "team/actor/job_slot.hpp"
 
 #include "process/leftovers.hpp"
@@ -186,6 +187,7 @@ asio::awaitable<void> JobService::commit(Slot& slot, std::vector<team::EventDraf
     std::uint64_t seq = job.lastSeq;
     // A new job has no id until its creation event applies: take it from that event.
     std::string job_id = job.id.empty() ? std::string(drafts.front().payload.at("job").at("id").as_string()) : job.id;
+    end_tmux_view(slot, drafts);
     for (auto& d : drafts) {
         team::Event e{++seq, new_uuid(), job_id, std::move(d.type), std::move(d.message), std::move(d.payload), now};
         lines.push_back(team::to_json_line(e));
@@ -197,12 +199,14 @@ asio::awaitable<void> JobService::commit(Slot& slot, std::vector<team::EventDraf
     for (std::size_t i = 0; i < events.size(); ++i) {
         team::apply(job, events[i]);
         publish(slot, events[i], lines[i]);
+        if (slot.tmux) slot.tmux->write(team::role_log_lines(job, events[i]));
         if (events[i].type == team::event_type::mailbox_received)
             deliver_to_inboxes(slot, team::message_from_json(events[i].payload.at("message").as_object()));
     }
     index_.upsert(job);
     store_.save_record(job);
     count_job_events(job, events);
+    if (slot.tmux && team::is_terminal(job.status)) close_tmux_view(slot);
     // Live output items change no state: nothing for the runner to look at again.
     bool only_output = std::all_of(events.begin(), events.end(),
                                    [](const team::Event& e) { return e.type == team::event_type::task_output; });

@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 namespace omx {
@@ -41,6 +42,8 @@ class AgentAttempt;
 }
 
 namespace omx::actor {
+
+class TmuxView;
 
 enum class Failure { none, not_found, conflict, unavailable, bad_request };
 
@@ -170,6 +173,11 @@ private:
     void stop_orphaned_attempts(Slot& slot);
     // Appends a message that just arrived to the inbox of every matching running task.
     void deliver_to_inboxes(Slot& slot, const team::Message& message);
+    // The tmux view (tmux_view.hpp): its end announced before the run's terminal event.
+    boost::asio::awaitable<std::optional<std::variant<std::unique_ptr<TmuxView>, std::string>>> open_tmux_view(Slot& slot);
+    void adopt_tmux_view(Slot& slot, std::unique_ptr<TmuxView> view, team::Decision& decision);
+    void end_tmux_view(Slot& slot, std::vector<team::EventDraft>& drafts);
+    void close_tmux_view(Slot& slot);
     // Appends under the job's lock, logging instead of throwing; returns whether it stuck.
     boost::asio::awaitable<bool> commit_engine(Slot& slot, std::vector<team::EventDraft> drafts);
 
@@ -199,6 +207,7 @@ private:
     std::deque<FramePtr> monitor_ring_;
     std::size_t monitor_ring_bytes_ = 0;
     std::uint64_t monitor_seq_ = 0;
+    std::deque<std::string> retained_tmux_; // kept tmux sessions, oldest first (at most 20)
     bool shutting_down_ = false;
     int in_flight_ = 0; // commands between admission and their answer
 

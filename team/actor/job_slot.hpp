@@ -8,6 +8,7 @@
 #include "runtime/async_mutex.hpp"
 #include "team/actor/event_stream.hpp"
 #include "team/actor/job_service.hpp"
+#include "team/actor/tmux_view.hpp"
 
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -52,6 +53,7 @@ struct JobService::Slot {
     // starts before this time, and the runner tries again then.
     std::chrono::steady_clock::time_point store_retry_at{};
     bool lost_a_result = false; // an attempt's result was not stored: its task is reclaimed
+    std::unique_ptr<TmuxView> tmux; // the run's tmux view, when the job asked for one
 };
 
 } // namespace omx::actor

@@ -54,6 +54,9 @@ inline constexpr std::string_view retry = "team.retry";
 inline constexpr std::string_view mailbox_received = "team.mailbox.received";
 inline constexpr std::string_view mailbox_delivered = "team.mailbox.delivered";
 inline constexpr std::string_view team_completed = "team.completed";
+inline constexpr std::string_view tmux_started = "tmux_session_started";
+inline constexpr std::string_view tmux_retained = "tmux_session_retained";
+inline constexpr std::string_view tmux_closed = "tmux_session_closed";
 } // namespace event_type
 
 // The run-ending events: nothing of that run follows them in the log.

@@ -185,9 +185,13 @@ Decision decide_workspace_ready(const Job& job, const std::string& commit, const
 }
 
 Decision decide_workspace_failed(const Job& job, const std::string& error) {
+    return decide_setup_failed(job, "cannot prepare the workspace: " + error);
+}
+
+Decision decide_setup_failed(const Job& job, const std::string& error) {
     if (is_terminal(job.status)) return {};
     EventBatch batch(job);
-    fail_run(batch, "cannot prepare the workspace: " + error, std::nullopt, std::nullopt);
+    fail_run(batch, error, std::nullopt, std::nullopt);
     return batch.finish();
 }
 

@@ -33,6 +33,9 @@ Decision decide_step(const Job&, const StepInput&);
 // The workspace of the run is ready (event workspace_ready), or could not be made (the run fails).
 Decision decide_workspace_ready(const Job&, const std::string& commit, const std::string& path);
 Decision decide_workspace_failed(const Job&, const std::string& error);
+// Something the run needs besides the workspace could not be set up (the tmux
+// view): the run fails with `error`.
+Decision decide_setup_failed(const Job& job, const std::string& error);
 
 // Whether a message is for this task (team.md "Mailbox"): addressed to its
 // id, or to its role (alone or in a list); never leader mail or its own.
