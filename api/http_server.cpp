@@ -178,7 +178,8 @@ asio::awaitable<Response> HttpServer::Impl::answer(beast::tcp_stream& stream, Re
         res.status = 301;
         res.content_type = "text/plain; charset=utf-8";
         res.body = "the dashboard is at /monitor/\n";
-        res.headers.emplace_back("Location", "/monitor/");
+        auto query = req.target.find('?'); // keeps ?access_token= for the page
+        res.headers.emplace_back("Location", "/monitor/" + (query == std::string::npos ? "" : req.target.substr(query)));
         co_return res;
     }
     if (!r.match) {
