@@ -212,13 +212,13 @@ asio::awaitable<bool> HttpServer::Impl::serve_one(SessionState& state, beast::fl
     parser.body_limit(config.max_body);
     state.idle = true;
     if (stopping) co_return false;
-    stream.expires_after(config.scaled(config.header_timeout));
+    stream.expires_after(config.header_timeout); // network timeouts are not scaled (operations.md lists what is)
     auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
     state.idle = false;
     if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == beast::error::timeout ||
         ec == asio::error::connection_reset || ec == asio::error::eof)
         co_return false;
-    auto timeout = config.scaled(response_timeout);
+    auto timeout = std::chrono::milliseconds(response_timeout);
     if (ec == http::error::header_limit) {
         auto refusal = error_response(431, "request headers are too large"); // named: GCC 12, see sse.cpp
         co_await write_response(stream, refusal, false, timeout);
@@ -236,7 +236,7 @@ asio::awaitable<bool> HttpServer::Impl::serve_one(SessionState& state, beast::fl
     }
     if (!parser.is_done()) {
         if (expects_continue(parser.get())) co_await async_send_continue(stream, timeout);
-        stream.expires_after(config.scaled(body_timeout));
+        stream.expires_after(body_timeout);
         auto [body_ec, m] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         if (body_ec == http::error::body_limit) {
             auto refusal = body_too_large();

@@ -136,7 +136,7 @@ asio::awaitable<bool> write_response(beast::tcp_stream& stream, const Response& 
 
 asio::awaitable<void> serve_job_stream(beast::tcp_stream& stream, const Request& req, const std::string& job_id,
                                        ApiContext& ctx) {
-    auto timeout = ctx.config.scaled(write_timeout);
+    auto timeout = std::chrono::milliseconds(write_timeout); // not scaled: a network timeout
     auto params = stream_params(req, true);
     if (!params.problems.empty()) {
         auto refusal = problems_response(params.problems);
@@ -206,7 +206,7 @@ asio::awaitable<void> serve_job_stream(beast::tcp_stream& stream, const Request&
 }
 
 asio::awaitable<void> serve_monitor_stream(beast::tcp_stream& stream, const Request& req, ApiContext& ctx) {
-    auto timeout = ctx.config.scaled(write_timeout);
+    auto timeout = std::chrono::milliseconds(write_timeout); // not scaled: a network timeout
     auto params = stream_params(req, false);
     if (!params.problems.empty()) {
         auto refusal = problems_response(params.problems);
