@@ -2,7 +2,7 @@
 #pragma once
 
 #include "tests/support/http_client.hpp"
-#include "tests/support/sse_parser.hpp"
+#include "tools/omx/sse_parser.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -13,6 +13,10 @@
 #include <vector>
 
 namespace omx::test {
+
+// The parser lives in the omx client (tools/omx); the tests use it under their own names.
+using SseEvent = omx::client::SseEvent;
+using SseParser = omx::client::SseParser;
 
 // One GET on its own connection to 127.0.0.1:<port>. The body may be
 // close-delimited, chunked or have a Content-Length. Every wait has a

@@ -1,4 +1,4 @@
-// Incremental text/event-stream parser for tests (no I/O): bytes in, events and comments out.
+// Incremental text/event-stream parser (no I/O): bytes in, events and comments out.
 #pragma once
 
 #include <deque>
@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace omx::test {
+namespace omx::client {
 
 struct SseEvent {
     std::optional<std::string> id; // only if this frame had an "id:" line
@@ -17,8 +17,8 @@ struct SseEvent {
 
 // Follows the WHATWG event-stream rules (CRLF, LF or CR line ends; one space
 // after the colon dropped; data lines joined with "\n"), with one difference
-// for tests: a frame is dispatched if it had any id, event or data line, so a
-// frame with an "id:" but no "data:" is still visible.
+// (useful to tests and harmless to clients): a frame is dispatched if it had any
+// id, event or data line, so a frame with an "id:" but no "data:" is still visible.
 class SseParser {
   public:
     void feed(std::string_view bytes);
@@ -28,6 +28,7 @@ class SseParser {
     const std::vector<std::string>& comments() const {
         return comments_;
     }                                                   // text after ':', one space dropped
+    void clear_comments() { comments_.clear(); }        // a long-lived reader keeps memory bounded
     std::optional<int> retry() const { return retry_; } // last valid "retry:" value
     const std::optional<std::string>& last_event_id() const { return last_id_; }
 
@@ -47,4 +48,4 @@ class SseParser {
     std::optional<std::string> last_id_;
 };
 
-} // namespace omx::test
+} // namespace omx::client

@@ -1,10 +1,10 @@
-// Incremental text/event-stream parser for tests (no I/O): bytes in, events and comments out.
-#include "tests/support/sse_parser.hpp"
+// Incremental text/event-stream parser (no I/O): bytes in, events and comments out.
+#include "tools/omx/sse_parser.hpp"
 
 #include <algorithm>
 #include <cctype>
 
-namespace omx::test {
+namespace omx::client {
 namespace {
 
 std::string_view drop_one_space(std::string_view s) {
@@ -83,4 +83,4 @@ void SseParser::dispatch() {
     frame_has_data_ = false;
 }
 
-} // namespace omx::test
+} // namespace omx::client
