@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds omxd, starts it on the embedded file store
+# Installs what is missing, builds omxd and the omx client, starts omxd on the embedded file store
 # (state in ./.omx) and runs a demo team job end to end with the bundled
 # scripted agent (approval, mailbox, six roles, live events), then keeps
 # serving until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
-tools/build.sh omxd
+tools/build.sh omxd omx
+omx=./build/tools/omx/omx
 listen="${OMX_LISTEN:-127.0.0.1:8080}"
 url="http://$listen"
 mkdir -p .omx
@@ -40,36 +41,29 @@ curl -fsS -X POST "$url/v1/jobs/$id/team/mailbox" -H 'Content-Type: application/
 curl -fsS -X POST "$url/v1/jobs/$id/actions/approve" -H 'Content-Type: application/json' \
   -d '{"comment":"Go ahead"}' >/dev/null
 echo
-echo "== its live event stream (SSE) until the run ends"
-curl -fsS -N "$url/v1/jobs/$id/events" | python3 -c '
-import json, sys
-for line in sys.stdin:
-    if line.startswith("data: "):
-        e = json.loads(line[6:])
-        if "seq" not in e:  # the closing end event of the stream
-            continue
-        print("  %4d  %-28s %s" % (e["seq"], e["type"], e["message"]))'
+echo "== its live event stream (omx watch, over SSE) until the run ends"
+echo "   (meanwhile the dashboard shows it: $url/monitor/#/jobs/$id)"
+"$omx" --server "$url" watch "$id"
 echo
 echo "== the result"
-curl -fsS "$url/v1/jobs/$id" | python3 -c '
-import json, sys
-j = json.load(sys.stdin)
-print("status:", j["status"], "  tokens:", j["output"]["usage"]["totalTokens"])
-for t in j["output"]["tasks"]:
-    print("  %-16s %-10s %-10s %s" % (t["id"], t["role"], t["status"], t["summary"]))'
+"$omx" --server "$url" get "$id"
 echo "workspace: ./.omx/runs/$id/workspace (DEMO_CHANGES.txt was written by the developer)"
 cat <<MSG
 
 omxd keeps serving on $url (state in ./.omx, its log in ./.omx/omxd.log), with
-every role played by the bundled demo agent. Try:
-  curl $url/v1/monitor/overview
-  curl -N $url/v1/jobs/$id/events                   # replay of the demo job
-  curl $url/v1/jobs/$id/team/tasks/team-developer/logs
+every role played by the bundled demo agent.
+  Dashboard:  $url/monitor/
+  API docs:   $url/docs        (OpenAPI document: $url/openapi.json)
+  Metrics:    $url/metrics
+The command-line client (export OMX_SERVER=$url):
+  $omx overview
+  $omx get $id
+  $omx watch $id       # a replay of the demo job
+  $omx logs $id team-developer
 For real agents, stop this server (Ctrl-C) and start it without JOB_CLI_BIN, with
 the provider's credentials in the environment (e.g. OPENAI_API_KEY for codex):
   ./build/omxd serve --listen $listen
-  curl -X POST $url/v1/jobs -H 'Content-Type: application/json' \\
-    -d '{"provider":"codex","mode":"team","repo":"owner/name","ref":"main","task":"Fix the flaky test"}'
+  $omx --server $url submit --repo owner/name --provider codex --mode team "Fix the flaky test" --watch
 Ctrl-C stops the server (gracefully).
 MSG
 wait $server
