@@ -1083,14 +1083,16 @@ BOOST_AUTO_TEST_CASE(reassign_stops_a_running_task_and_runs_it_again) {
 // ------------------------------------------------------- timeouts, no binary
 
 BOOST_AUTO_TEST_CASE(a_task_past_its_timeout_is_stopped_and_fails) {
-    Engine e; // timeoutSeconds 60 * 0.01 = 0.6 s
+    // timeoutSeconds 300 * 0.01 = 3 s: long enough for the agent to start and
+    // record itself on a loaded machine under the sanitizers, far below its sleep.
+    Engine e;
     auto c = e.client();
     json::array tasks{json::object{
-        {"id", "slow"}, {"name", "Slow work"}, {"role", "executor"}, {"timeoutSeconds", 60}}};
+        {"id", "slow"}, {"name", "Slow work"}, {"role", "executor"}, {"timeoutSeconds", 300}}};
     auto id = create_job(c, team_job(e, "team", {{"default", {{"sleep", 30}}}},
                                      {{"team", {{"teamTasks", tasks}, {"maxFixAttempts", 0}}}}));
     auto agent = wait_recorded(e, id, "slow", 1);
-    auto job = wait_terminal(c, id, 10s);
+    auto job = wait_terminal(c, id, 15s);
     BOOST_TEST_REQUIRE(str(job, "/status") == "failed", dump(job));
     BOOST_TEST(contains(str(job, "/error"), "slow"), dump(job));
     auto t = task_of(team_of(c, id), "slow");
