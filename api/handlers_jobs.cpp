@@ -109,16 +109,26 @@ asio::awaitable<Response> list_jobs(const Request& req, ApiContext& ctx) {
                                                                                : json::value(nullptr)}});
 }
 
+namespace {
+// A cached view of the job, or the 404.
+asio::awaitable<Response> view_response(const RouteMatch& m, ApiContext& ctx, actor::ViewKind kind,
+                                        actor::ViewRenderer render) {
+    auto body = co_await ctx.jobs.async_view(m.job_id, kind, std::move(render));
+    if (!body) co_return error_response(404, "job " + m.job_id + " not found");
+    Response res;
+    res.body = *body;
+    co_return res;
+}
+} // namespace
+
 asio::awaitable<Response> get_job(const RouteMatch& m, ApiContext& ctx) {
-    auto job = co_await ctx.jobs.async_get(m.job_id);
-    if (!job) co_return error_response(404, "job " + m.job_id + " not found");
-    co_return json_response(200, job_view(*job));
+    actor::ViewRenderer render = [](const team::Job& job) { return json::serialize(job_view(job)); };
+    co_return co_await view_response(m, ctx, actor::ViewKind::job, std::move(render));
 }
 
 asio::awaitable<Response> get_team(const RouteMatch& m, ApiContext& ctx) {
-    auto job = co_await ctx.jobs.async_get(m.job_id);
-    if (!job) co_return error_response(404, "job " + m.job_id + " not found");
-    co_return json_response(200, team_view(*job));
+    actor::ViewRenderer render = [](const team::Job& job) { return json::serialize(team_view(job)); };
+    co_return co_await view_response(m, ctx, actor::ViewKind::team, std::move(render));
 }
 
 asio::awaitable<Response> job_action(const Request& req, const RouteMatch& m, ApiContext& ctx) {

@@ -19,6 +19,7 @@
 #include <boost/beast/http.hpp>
 
 #include <atomic>
+#include <map>
 #include <list>
 
 namespace asio = boost::asio;
@@ -80,6 +81,19 @@ bool is_cross_origin_write(const Request& req) {
     if (!origin) return false;
     auto host = req.header("host").value_or("");
     return *origin != "http://" + std::string(host);
+}
+
+// The request counters, their handles looked up once per thread (labels are
+// the router's static names).
+void count_request(std::string_view route, int status, double seconds) {
+    thread_local std::map<std::pair<std::string_view, int>, metrics::Counter*> counters;
+    thread_local std::map<std::string_view, metrics::Histogram*> durations;
+    auto& c = counters[{route, status}];
+    if (!c) c = &metrics::counter(metrics::family::http_requests, {{"route", std::string(route)}, {"status", std::to_string(status)}});
+    auto& d = durations[route];
+    if (!d) d = &metrics::histogram(metrics::family::http_duration, {{"route", std::string(route)}});
+    metrics::add(*c);
+    metrics::observe(*d, seconds);
 }
 
 } // namespace
@@ -273,14 +287,8 @@ asio::awaitable<bool> HttpServer::Impl::serve_one(SessionState& state, beast::fl
     keep_alive = keep_alive && !stopping;
     bool written = co_await write_response(stream, res, keep_alive, timeout);
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-    metrics::count(metrics::family::http_requests, {{"route", std::string(label)}, {"status", std::to_string(res.status)}});
-    metrics::observe(metrics::family::http_duration, {{"route", std::string(label)}}, static_cast<double>(us.count()) / 1e6);
-    log::info("request", {{"rid", id},
-                          {"method", method},
-                          {"path", path},
-                          {"status", std::to_string(res.status)},
-                          {"bytes", std::to_string(res.body.size())},
-                          {"us", std::to_string(us.count())}});
+    count_request(label, res.status, static_cast<double>(us.count()) / 1e6);
+    log::access(id, method, path, res.status, res.body.size(), us.count());
     co_return written && keep_alive;
 }
 

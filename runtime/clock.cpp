@@ -57,17 +57,40 @@ std::int64_t now_ms() {
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+namespace {
+// Writes v as `width` decimal digits (zero-padded) and advances p.
+void put_digits(char*& p, unsigned v, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+        p[i] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    }
+    p += width;
+}
+} // namespace
+
+// By hand rather than snprintf: it runs for every log line and every timestamp of a view.
 std::string format_rfc3339(std::int64_t ms) {
     sys_time<milliseconds> tp{milliseconds{ms}};
     auto day_start = floor<days>(tp);
     year_month_day ymd{day_start};
     hh_mm_ss<milliseconds> tod{tp - day_start};
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", int(ymd.year()),
-                  unsigned(ymd.month()), unsigned(ymd.day()), int(tod.hours().count()),
-                  int(tod.minutes().count()), int(tod.seconds().count()),
-                  int(tod.subseconds().count()));
-    return buf;
+    char buf[24];
+    char* p = buf;
+    put_digits(p, static_cast<unsigned>(int(ymd.year())), 4);
+    *p++ = '-';
+    put_digits(p, unsigned(ymd.month()), 2);
+    *p++ = '-';
+    put_digits(p, unsigned(ymd.day()), 2);
+    *p++ = 'T';
+    put_digits(p, static_cast<unsigned>(tod.hours().count()), 2);
+    *p++ = ':';
+    put_digits(p, static_cast<unsigned>(tod.minutes().count()), 2);
+    *p++ = ':';
+    put_digits(p, static_cast<unsigned>(tod.seconds().count()), 2);
+    *p++ = '.';
+    put_digits(p, static_cast<unsigned>(tod.subseconds().count()), 3);
+    *p++ = 'Z';
+    return std::string(buf, p);
 }
 
 std::optional<std::int64_t> parse_rfc3339(std::string_view s) {

@@ -135,6 +135,39 @@ void write(LogLevel level, std::string_view message, std::initializer_list<Field
     sink().append(std::move(line), level >= LogLevel::warn);
 }
 
+void access(std::string_view rid, std::string_view method, std::string_view path, int status, std::size_t bytes,
+            long long us) {
+    if (!enabled(LogLevel::info)) return;
+    if (as_json) {
+        write(LogLevel::info, "request",
+              {{"rid", std::string(rid)},
+               {"method", std::string(method)},
+               {"path", std::string(path)},
+               {"status", std::to_string(status)},
+               {"bytes", std::to_string(bytes)},
+               {"us", std::to_string(us)}});
+        return;
+    }
+    bool quote = path.empty() || path.find(' ') != std::string_view::npos;
+    std::string line = format_rfc3339(now_ms());
+    line.reserve(96 + path.size());
+    line += " info request rid=";
+    line += rid;
+    line += " method=";
+    line += method;
+    line += quote ? " path=\"" : " path=";
+    line += path;
+    if (quote) line += '"';
+    line += " status=";
+    line += std::to_string(status);
+    line += " bytes=";
+    line += std::to_string(bytes);
+    line += " us=";
+    line += std::to_string(us);
+    line += '\n';
+    sink().append(std::move(line), false);
+}
+
 void flush() { sink().flush(); }
 
 } // namespace omx::log

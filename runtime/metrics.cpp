@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <memory>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -79,16 +81,30 @@ std::string number(double v) {
     return buf;
 }
 
-struct Histogram {
-    std::vector<std::uint64_t> counts; // per bucket, not cumulative
-    std::uint64_t count = 0;
-    double sum = 0;
+} // namespace
+
+class Counter {
+public:
+    std::atomic<double> value{0};
 };
 
+class Histogram {
+public:
+    explicit Histogram(const std::vector<double>& b) : bounds(b), counts(b.size()) {}
+    const std::vector<double>& bounds;                // upper bounds, the family's
+    std::vector<std::atomic<std::uint64_t>> counts; // per bucket, not cumulative
+    std::atomic<std::uint64_t> count{0};
+    std::atomic<double> sum{0};
+};
+
+namespace {
+
+// Series are created under the mutex and never removed (std::map nodes do not
+// move), so a handle stays valid and is updated with atomics alone.
 struct Registry {
     std::mutex mutex;
-    std::map<std::string_view, std::map<std::string, double>> values;
-    std::map<std::string_view, std::map<std::string, Histogram>> histograms;
+    std::map<std::string_view, std::map<std::string, Counter>> values;
+    std::map<std::string_view, std::map<std::string, std::unique_ptr<Histogram>>> histograms;
 };
 
 Registry& registry() {
@@ -105,28 +121,39 @@ std::string series(std::string_view name, std::string_view suffix, const std::st
 
 } // namespace
 
-void count(std::string_view name, const Labels& labels, double by) {
+Counter& counter(std::string_view name, const Labels& labels) {
     auto& f = find_family(name);
     auto key = render(labels);
     auto& r = registry();
     std::lock_guard lock(r.mutex);
-    r.values[f.name][key] += by;
+    return r.values[f.name][key];
 }
 
-void adjust(std::string_view name, double delta, const Labels& labels) { count(name, labels, delta); }
-
-void observe(std::string_view name, const Labels& labels, double value) {
+Histogram& histogram(std::string_view name, const Labels& labels) {
     auto& f = find_family(name);
     auto key = render(labels);
     auto& r = registry();
     std::lock_guard lock(r.mutex);
     auto& h = r.histograms[f.name][key];
-    if (h.counts.empty()) h.counts.assign(f.buckets.size(), 0);
-    auto bucket = std::lower_bound(f.buckets.begin(), f.buckets.end(), value) - f.buckets.begin();
-    if (static_cast<std::size_t>(bucket) < h.counts.size()) ++h.counts[static_cast<std::size_t>(bucket)];
-    ++h.count;
-    h.sum += value;
+    if (!h) h = std::make_unique<Histogram>(f.buckets);
+    return *h;
 }
+
+void add(Counter& c, double by) { c.value.fetch_add(by, std::memory_order_relaxed); }
+
+void observe(Histogram& h, double value) {
+    auto bucket =
+        static_cast<std::size_t>(std::lower_bound(h.bounds.begin(), h.bounds.end(), value) - h.bounds.begin());
+    if (bucket < h.counts.size()) h.counts[bucket].fetch_add(1, std::memory_order_relaxed);
+    h.count.fetch_add(1, std::memory_order_relaxed);
+    h.sum.fetch_add(value, std::memory_order_relaxed);
+}
+
+void count(std::string_view name, const Labels& labels, double by) { add(counter(name, labels), by); }
+
+void adjust(std::string_view name, double delta, const Labels& labels) { count(name, labels, delta); }
+
+void observe(std::string_view name, const Labels& labels, double value) { observe(histogram(name, labels), value); }
 
 std::string exposition(const std::vector<GaugeSample>& gauges) {
     auto& r = registry();
@@ -142,20 +169,24 @@ std::string exposition(const std::vector<GaugeSample>& gauges) {
                 if (g.family == f.name) out += series(f.name, "", render(g.labels)) + " " + number(g.value) + "\n";
         }
         if (f.kind != Kind::histogram) {
-            for (auto& [labels, value] : r.values[f.name]) out += series(f.name, "", labels) + " " + number(value) + "\n";
+            for (auto& [labels, c] : r.values[f.name])
+                out += series(f.name, "", labels) + " " + number(c.value.load(std::memory_order_relaxed)) + "\n";
             if (f.kind == Kind::gauge && out.size() == before) out += std::string(f.name) + " 0\n"; // nothing yet
         } else {
-            for (auto& [labels, h] : r.histograms[f.name]) {
+            for (auto& [labels, hp] : r.histograms[f.name]) {
+                auto& h = *hp;
                 std::uint64_t cumulative = 0;
                 auto with_le = [&](const std::string& le) { return labels.empty() ? le : labels + "," + le; };
                 for (std::size_t i = 0; i < f.buckets.size(); ++i) {
-                    cumulative += h.counts[i];
+                    cumulative += h.counts[i].load(std::memory_order_relaxed);
                     out += series(f.name, "_bucket", with_le("le=\"" + number(f.buckets[i]) + "\"")) + " " +
                            std::to_string(cumulative) + "\n";
                 }
-                out += series(f.name, "_bucket", with_le("le=\"+Inf\"")) + " " + std::to_string(h.count) + "\n";
-                out += series(f.name, "_sum", labels) + " " + number(h.sum) + "\n";
-                out += series(f.name, "_count", labels) + " " + std::to_string(h.count) + "\n";
+                // Read once: updates racing this scrape must not make +Inf smaller than a bucket.
+                auto count = std::max(cumulative, h.count.load(std::memory_order_relaxed));
+                out += series(f.name, "_bucket", with_le("le=\"+Inf\"")) + " " + std::to_string(count) + "\n";
+                out += series(f.name, "_sum", labels) + " " + number(h.sum.load(std::memory_order_relaxed)) + "\n";
+                out += series(f.name, "_count", labels) + " " + std::to_string(count) + "\n";
             }
         }
     }

@@ -31,6 +31,15 @@ inline constexpr std::string_view process_spawns = "omx_process_spawns_total";
 inline constexpr std::string_view spawn_failures = "omx_process_spawn_failures_total";
 } // namespace family
 
+// A series' handle: stable for the life of the process, updated without a lock.
+class Counter;
+class Histogram;
+Counter& counter(std::string_view family, const Labels& labels = {});
+Histogram& histogram(std::string_view family, const Labels& labels = {});
+void add(Counter&, double by = 1);
+void observe(Histogram&, double value);
+
+// Looks the series up each time: for the paths that are not hot.
 void count(std::string_view family, const Labels& labels = {}, double by = 1);
 void observe(std::string_view family, const Labels& labels, double value);
 // A gauge kept up to date where it changes (SSE clients, agents running).

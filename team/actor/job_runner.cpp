@@ -151,7 +151,7 @@ void JobService::heartbeat(Slot& slot) {
         t.claimExpiresAt = wall + config_.scaled(std::chrono::milliseconds(team::lease_ms)).count();
         renewed = true;
     }
-    if (renewed) store_.save_record(slot.job); // coalesced: one record write per interval at most
+    if (renewed) record_changed(slot); // coalesced: one record write per interval at most
 }
 
 asio::awaitable<void> JobService::run_job(std::string id) {

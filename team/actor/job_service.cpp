@@ -96,30 +96,44 @@ JobService::Slot* JobService::find_active(const std::string& id) {
 void JobService::remember_finished(team::Job job) {
     auto id = job.id;
     if (auto it = finished_by_id_.find(id); it != finished_by_id_.end()) finished_.erase(it->second);
-    finished_.push_front(std::move(job));
+    finished_.push_front(FinishedJob{std::move(job), {}});
     finished_by_id_[id] = finished_.begin();
     // Drop the oldest entries whose snapshot is on disk; one whose record write
     // is still in flight must stay readable from here.
     while (finished_.size() > finished_cache_capacity) {
         auto victim = std::find_if(finished_.rbegin(), finished_.rend(),
-                                   [&](const team::Job& j) { return !store_.record_pending(j.id); });
+                                   [&](const FinishedJob& f) { return !store_.record_pending(f.job.id); });
         if (victim == finished_.rend()) break;
-        finished_by_id_.erase(victim->id);
+        finished_by_id_.erase(victim->job.id);
         finished_.erase(std::next(victim).base());
     }
 }
 
-std::optional<team::Job> JobService::find_job(const std::string& id) {
-    if (auto* slot = find_active(id)) return slot->job;
-    if (!index_.find(id)) return std::nullopt;
-    if (auto it = finished_by_id_.find(id); it != finished_by_id_.end()) return *it->second;
-    auto job = store_.load_job(id);
-    if (!job) {
-        log::error("indexed job has no readable record", {{"job", id}});
-        return std::nullopt;
+std::pair<const team::Job*, Views*> JobService::locate(const std::string& id) {
+    if (auto* slot = find_active(id)) return {&slot->job, &slot->views};
+    if (!index_.find(id)) return {nullptr, nullptr};
+    auto it = finished_by_id_.find(id);
+    if (it == finished_by_id_.end()) {
+        auto job = store_.load_job(id);
+        if (!job) {
+            log::error("indexed job has no readable record", {{"job", id}});
+            return {nullptr, nullptr};
+        }
+        remember_finished(std::move(*job));
+        it = finished_by_id_.find(id);
     }
-    remember_finished(*job);
-    return job;
+    return {&it->second->job, &it->second->views};
+}
+
+std::optional<team::Job> JobService::find_job(const std::string& id) {
+    auto [job, views] = locate(id);
+    if (!job) return std::nullopt;
+    return *job;
+}
+
+void JobService::record_changed(Slot& slot) {
+    slot.views = {};
+    store_.save_record(slot.job);
 }
 
 JobService::Slot* JobService::activate(const std::string& id) {
@@ -204,7 +218,7 @@ asio::awaitable<void> JobService::commit(Slot& slot, std::vector<team::EventDraf
             deliver_to_inboxes(slot, team::message_from_json(events[i].payload.at("message").as_object()));
     }
     index_.upsert(job);
-    store_.save_record(job);
+    record_changed(slot);
     count_job_events(job, events);
     if (slot.tmux && team::is_terminal(job.status)) close_tmux_view(slot);
     // Live output items change no state: nothing for the runner to look at again.
@@ -274,6 +288,16 @@ asio::awaitable<CreateOutcome> JobService::async_create(team::JobRequest request
 asio::awaitable<std::optional<team::Job>> JobService::async_get(std::string id) {
     return on_strand<std::optional<team::Job>>(
         [this, id = std::move(id)]() -> asio::awaitable<std::optional<team::Job>> { co_return find_job(id); });
+}
+
+asio::awaitable<ViewBody> JobService::async_view(std::string id, ViewKind kind, ViewRenderer render) {
+    return on_strand<ViewBody>([this, id = std::move(id), kind, render = std::move(render)]() -> asio::awaitable<ViewBody> {
+        auto [job, views] = locate(id);
+        if (!job) co_return nullptr;
+        auto& body = (*views)[static_cast<std::size_t>(kind)];
+        if (!body) body = std::make_shared<const std::string>(render(*job));
+        co_return body;
+    });
 }
 
 asio::awaitable<std::optional<JobList>> JobService::async_list(store::ListFilter filter) {

@@ -27,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <array>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -46,6 +47,13 @@ namespace omx::actor {
 class TmuxView;
 
 enum class Failure { none, not_found, conflict, unavailable, bad_request };
+
+// A job's JSON views (GET /v1/jobs/{id}, /team), rendered once per change of
+// the job and shared by every reader until the next change.
+enum class ViewKind { job, team };
+using ViewRenderer = std::function<std::string(const team::Job&)>;
+using ViewBody = std::shared_ptr<const std::string>;
+using Views = std::array<ViewBody, 2>; // by ViewKind
 
 struct JobOutcome {
     Failure failure = Failure::none;
@@ -106,6 +114,8 @@ public:
                                                        std::optional<std::string> idempotency_key,
                                                        std::string request_hash);
     boost::asio::awaitable<std::optional<team::Job>> async_get(std::string id);
+    // The view of the job rendered by `render` (cached per kind), or null when there is no such job.
+    boost::asio::awaitable<ViewBody> async_view(std::string id, ViewKind kind, ViewRenderer render);
     boost::asio::awaitable<std::optional<JobList>> async_list(store::ListFilter filter);
     boost::asio::awaitable<JobOutcome> async_job_action(std::string id, team::JobAction action,
                                                         std::optional<std::string> comment);
@@ -138,6 +148,11 @@ private:
 
     Slot* find_active(const std::string& id);
     std::optional<team::Job> find_job(const std::string& id);
+    // The job and its view cache, active or finished (loaded from disk when needed); null if unknown.
+    std::pair<const team::Job*, Views*> locate(const std::string& id);
+    // After the job changed in any way (events, heartbeats, a pid): views are
+    // rendered anew and the record is written.
+    void record_changed(Slot& slot);
     std::vector<metrics::GaugeSample> metric_gauges() const;
     Slot* activate(const std::string& id); // loads a finished job to change it
     void deactivate_if_done(Slot& slot);
@@ -191,8 +206,12 @@ private:
     store::JobIndex index_;
 
     // Finished jobs recently read, newest at the front.
-    std::list<team::Job> finished_;
-    std::unordered_map<std::string, std::list<team::Job>::iterator> finished_by_id_;
+    struct FinishedJob {
+        team::Job job;
+        Views views;
+    };
+    std::list<FinishedJob> finished_;
+    std::unordered_map<std::string, std::list<FinishedJob>::iterator> finished_by_id_;
 
     struct IdempotencyEntry {
         std::string job_id, request_hash;

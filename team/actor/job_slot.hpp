@@ -38,6 +38,7 @@ struct JobService::Slot {
     int busy = 0; // commands waiting or running
     std::deque<FramePtr> tail;
     SubscriberList subscribers;
+    Views views; // cleared by record_changed()
 
     // The engine.
     bool runner = false;         // the runner coroutine of this job is alive
