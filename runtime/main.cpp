@@ -16,6 +16,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <csignal>
+#include <malloc.h>
 #include <cstdio>
 #include <iostream>
 #include <sys/resource.h>
@@ -105,6 +106,9 @@ int main(int argc, char** argv) {
         store.open();
         omx::log::info("state directory", {{"path", store.root().string()}, {"fsync", std::string(to_string(config.fsync))}});
         jobs.recover();
+        // Recovery parsed every record: give the freed parse memory back to the
+        // system, or it stays in the heap as RSS (about 10 KiB per job on disk).
+        ::malloc_trim(0);
         jobs.start_runs();
         server.listen();
     } catch (const std::exception& e) {

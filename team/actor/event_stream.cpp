@@ -59,8 +59,13 @@ asio::awaitable<Subscriber::Next> Subscriber::async_next(std::chrono::millisecon
     }
 }
 
+// Gone subscribers are dropped when the list has doubled since the last sweep:
+// subscribing stays O(1) amortized (a sweep per add made N subscribers O(N²)).
 void SubscriberList::add(const std::shared_ptr<Subscriber>& s) {
-    std::erase_if(subscribers_, [](const std::weak_ptr<Subscriber>& w) { return w.expired(); });
+    if (subscribers_.size() >= sweep_at_) {
+        std::erase_if(subscribers_, [](const std::weak_ptr<Subscriber>& w) { return w.expired(); });
+        sweep_at_ = std::max<std::size_t>(64, 2 * subscribers_.size());
+    }
     subscribers_.push_back(s);
 }
 

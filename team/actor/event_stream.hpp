@@ -70,6 +70,7 @@ public:
 
 private:
     std::vector<std::weak_ptr<Subscriber>> subscribers_;
+    std::size_t sweep_at_ = 64;
 };
 
 std::string sse_frame(std::string_view id, std::string_view type, std::string_view data);
