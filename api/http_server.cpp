@@ -277,18 +277,19 @@ asio::awaitable<bool> HttpServer::Impl::serve_one(SessionState& state, beast::fl
             res = error_response(500, "Internal Server Error");
         }
     }
-    auto path = req ? req->path : std::string("?");
-    auto method = req ? req->method : std::string("?");
+    std::string_view path = req ? std::string_view(req->path) : "?";
+    std::string_view method = req ? std::string_view(req->method) : "?";
     if (streamed) {
-        log::info("stream closed", {{"rid", id}, {"method", method}, {"path", path}});
+        log::info("stream closed", {{"rid", id}, {"method", std::string(method)}, {"path", std::string(path)}});
         co_return false;
     }
     res.headers.emplace_back("X-Request-Id", id);
     keep_alive = keep_alive && !stopping;
-    bool written = co_await write_response(stream, res, keep_alive, timeout);
+    auto bytes = res.body.size();
+    bool written = co_await write_response(stream, res, keep_alive, timeout); // moves the body out
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
     count_request(label, res.status, static_cast<double>(us.count()) / 1e6);
-    log::access(id, method, path, res.status, res.body.size(), us.count());
+    log::access(id, method, path, res.status, bytes, us.count());
     co_return written && keep_alive;
 }
 

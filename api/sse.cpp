@@ -121,12 +121,12 @@ Response problems_response(std::vector<std::string> problems) {
 
 } // namespace
 
-asio::awaitable<bool> write_response(beast::tcp_stream& stream, const Response& r, bool keep_alive,
+asio::awaitable<bool> write_response(beast::tcp_stream& stream, Response& r, bool keep_alive,
                                      std::chrono::milliseconds timeout) {
     http::response<http::string_body> res{static_cast<http::status>(r.status), 11};
     if (r.status != 204) res.set(http::field::content_type, r.content_type);
     for (auto& [k, v] : r.headers) res.set(k, v);
-    res.body() = r.body;
+    res.body() = std::move(r.body); // written once: no copy of a large body
     res.keep_alive(keep_alive);
     if (r.status != 204) res.prepare_payload(); // a 204 carries no Content-Length (RFC 9110 8.6)
     stream.expires_after(timeout);

@@ -16,8 +16,8 @@ boost::asio::awaitable<void> serve_job_stream(boost::beast::tcp_stream& stream, 
 boost::asio::awaitable<void> serve_monitor_stream(boost::beast::tcp_stream& stream, const Request& req,
                                                   ApiContext& ctx);
 
-// Writes a complete (non-stream) response; false when the write failed.
-boost::asio::awaitable<bool> write_response(boost::beast::tcp_stream& stream, const Response& res,
+// Writes a complete (non-stream) response, moving its body out; false when the write failed.
+boost::asio::awaitable<bool> write_response(boost::beast::tcp_stream& stream, Response& res,
                                             bool keep_alive, std::chrono::milliseconds timeout);
 
 } // namespace omx::api
