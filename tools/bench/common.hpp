@@ -78,6 +78,19 @@ long raise_fd_limit();
 
 std::string random_hex(int digits);
 
+// Hands every complete SSE frame (up to its blank line) at the start of
+// `pending` to on_frame, then drops them; an incomplete frame stays.
+template <class OnFrame>
+void take_frames(std::string& pending, OnFrame&& on_frame) {
+    std::string_view data(pending);
+    std::size_t pos = 0;
+    for (auto end = data.find("\n\n"); end != std::string_view::npos; end = data.find("\n\n", pos)) {
+        on_frame(data.substr(pos, end - pos));
+        pos = end + 2;
+    }
+    pending.erase(0, pos);
+}
+
 // "12 345" style thousands for human lines.
 std::string with_thousands(double v);
 

@@ -242,16 +242,21 @@ int Connection::parse_head(Response& out, std::size_t& head_len, std::optional<s
     return 0;
 }
 
+asio::awaitable<bool> Connection::fill_head(Response& out, std::size_t& head_len,
+                                            std::optional<std::size_t>& content_length, bool& chunked) {
+    for (;;) {
+        int r = parse_head(out, head_len, content_length, chunked);
+        if (r < 0) co_return fail("malformed response head");
+        if (r == 0) co_return true;
+        if (!co_await fill()) co_return false;
+    }
+}
+
 asio::awaitable<bool> Connection::read_head(Response& out) {
     std::size_t head_len = 0;
     std::optional<std::size_t> content_length;
     bool chunked = false;
-    for (;;) {
-        int r = parse_head(out, head_len, content_length, chunked);
-        if (r < 0) co_return fail("malformed response head");
-        if (r == 0) break;
-        if (!co_await fill()) co_return false;
-    }
+    if (!co_await fill_head(out, head_len, content_length, chunked)) co_return false;
     begin_ += head_len;
     co_return true;
 }
@@ -271,12 +276,7 @@ asio::awaitable<bool> Connection::roundtrip(std::string_view raw, Response& out,
     std::size_t head_len = 0;
     std::optional<std::size_t> content_length;
     bool chunked = false;
-    for (;;) {
-        int r = parse_head(out, head_len, content_length, chunked);
-        if (r < 0) co_return fail("malformed response head");
-        if (r == 0) break;
-        if (!co_await fill()) co_return false;
-    }
+    if (!co_await fill_head(out, head_len, content_length, chunked)) co_return false;
     if (chunked) {
         for (;;) {
             std::size_t consumed = 0;

@@ -66,6 +66,9 @@ public:
 private:
     bool fail(std::string what);
     asio::awaitable<bool> fill(); // reads more into the buffer
+    // Reads until a whole head is buffered and parses it (begin_ is not moved).
+    asio::awaitable<bool> fill_head(Response& out, std::size_t& head_len, std::optional<std::size_t>& content_length,
+                                    bool& chunked);
     // 0: complete head parsed; >0: need more bytes; <0: malformed.
     int parse_head(Response& out, std::size_t& head_len, std::optional<std::size_t>& content_length,
                    bool& chunked);

@@ -138,29 +138,24 @@ asio::awaitable<void> subscriber(Shared& s, const Spec& spec, int index, const s
     std::string pending;
     while (co_await c.read_some(pending)) {
         auto now = Clock::now();
-        std::string_view data(pending);
-        std::size_t pos = 0;
-        for (auto end = data.find("\n\n"); end != std::string_view::npos; end = data.find("\n\n", pos)) {
-            auto frame = data.substr(pos, end - pos);
-            pos = end + 2;
+        take_frames(pending, [&](std::string_view frame) {
             if (!replayed) {
                 if (auto id = frame_id(frame); id && *id >= spec.replay_seq) {
                     replayed = true;
                     ++s.ready;
                     s.ready_changed.notify();
                 }
-                continue; // replayed events are history, never measured
+                return; // replayed events are history, never measured
             }
             auto m = frame.find(s.marker);
-            if (m == std::string_view::npos) continue;
+            if (m == std::string_view::npos) return;
             auto k = leading_number(frame.substr(m + s.marker.size()));
-            if (!k || *k >= s.arrivals.size()) continue;
+            if (!k || *k >= s.arrivals.size()) return;
             auto& count = s.arrivals[*k];
             ++count;
             s.last_arrival[*k] = now;
             if (static_cast<int>(*k) == s.current && count >= s.live) s.arrived.notify();
-        }
-        pending.erase(0, pos);
+        });
     }
     --s.live;
     if (!s.stopping) {

@@ -68,21 +68,16 @@ asio::awaitable<void> watch(Monitor& m, const Url& url) {
     constexpr std::string_view job_key = "\"jobId\":\"";
     while (co_await m.conn.read_some(pending)) {
         auto now = Clock::now();
-        std::string_view data(pending);
-        std::size_t pos = 0;
-        for (auto end = data.find("\n\n"); end != std::string_view::npos; end = data.find("\n\n", pos)) {
-            auto frame = data.substr(pos, end - pos);
-            pos = end + 2;
+        take_frames(pending, [&](std::string_view frame) {
             auto type = field_line(frame, "event");
-            if (type != "completed" && type != "failed" && type != "canceled") continue;
+            if (type != "completed" && type != "failed" && type != "canceled") return;
             auto payload = field_line(frame, "data");
             auto at = payload.find(job_key);
-            if (at == std::string_view::npos) continue;
+            if (at == std::string_view::npos) return;
             auto id = payload.substr(at + job_key.size(), 36);
             m.terminal.try_emplace(std::string(id), now, std::string(type));
             m.changed.notify();
-        }
-        pending.erase(0, pos);
+        });
     }
     if (!m.stopping) m.error = "monitor stream ended: " + m.conn.error();
     m.ended = true;
