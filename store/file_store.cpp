@@ -10,13 +10,14 @@
 #include "team/core/events.hpp"
 #include "team/core/json_codec.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <fstream>
-#include <sstream>
 #include <unistd.h>
 
 namespace asio = boost::asio;
@@ -29,13 +30,26 @@ namespace {
 constexpr const char* events_file = "events.jsonl";
 constexpr const char* record_file = "record.json";
 
+// The file from `from` to its end ("" when it cannot be read): one open, one
+// fstat, reads straight into the string (recovery reads every record this way).
 std::string read_file(const fs::path& path, std::uint64_t from = 0) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return {};
-    in.seekg(static_cast<std::streamoff>(from));
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    std::string text;
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) > from) {
+        text.resize(static_cast<std::size_t>(static_cast<std::uint64_t>(st.st_size) - from));
+        std::size_t done = 0;
+        while (done < text.size()) {
+            ssize_t n = ::pread(fd, text.data() + done, text.size() - done, static_cast<off_t>(from + done));
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            done += static_cast<std::size_t>(n);
+        }
+        text.resize(done);
+    }
+    ::close(fd);
+    return text;
 }
 
 std::optional<team::Event> parse_event_line(std::string_view line) {
@@ -63,7 +77,11 @@ std::optional<Record> read_record(const fs::path& path) {
     auto text = read_file(path);
     if (text.empty()) return std::nullopt;
     boost::system::error_code ec;
-    auto v = json::parse(text, ec);
+    // The tree only lives until the job is decoded: one arena instead of a malloc
+    // per value. The decoder assigns into the job, which copies into the job's own
+    // storage (on the heap, so a value left pointing here would show under ASan).
+    json::monotonic_resource memory(2 * text.size() + 1024);
+    auto v = json::parse(text, ec, &memory);
     if (ec || !v.is_object()) return std::nullopt;
     try {
         auto& o = v.get_object();
@@ -96,10 +114,8 @@ void FileStore::stop() { log_.stop(); }
 
 // The record (when consistent) plus every whole, valid event after it. Stops
 // at the first line that is torn, unreadable, out of sequence or not applicable.
-FileStore::CaughtUp FileStore::catch_up(const std::string& id, const fs::path& dir) const {
+FileStore::CaughtUp FileStore::catch_up(const std::string& id, const fs::path& dir, std::uint64_t file_size) const {
     auto log_path = dir / events_file;
-    std::error_code ec;
-    auto file_size = fs::exists(log_path) ? fs::file_size(log_path, ec) : 0;
     auto record = read_record(dir / record_file);
     if (record && record->log_size > file_size) record.reset(); // log lost its end (OS crash): refold
     CaughtUp out;
@@ -141,8 +157,9 @@ std::optional<team::Job> FileStore::recover_job(const fs::path& dir) {
 
     auto log_path = dir / events_file;
     std::error_code ec;
-    auto file_size = fs::exists(log_path) ? fs::file_size(log_path, ec) : 0;
-    auto caught_up = catch_up(id, dir);
+    auto file_size = fs::file_size(log_path, ec); // a missing log: ec set
+    if (ec) file_size = 0;
+    auto caught_up = catch_up(id, dir, file_size);
     bool had_record = caught_up.from_record;
     team::Job job = std::move(caught_up.job);
     std::uint64_t good = caught_up.log_size;
@@ -221,7 +238,10 @@ asio::awaitable<void> FileStore::async_flush(std::chrono::steady_clock::time_poi
 std::optional<team::Job> FileStore::load_job(const std::string& job_id) const {
     // The record of a finished job can lag its log (a failed or lost record
     // write): the log wins, so a reopened job continues its own sequence.
-    auto caught_up = catch_up(job_id, job_dir(job_id));
+    auto dir = job_dir(job_id);
+    std::error_code ec;
+    auto file_size = fs::file_size(dir / events_file, ec);
+    auto caught_up = catch_up(job_id, dir, ec ? 0 : file_size);
     if (caught_up.job.id.empty()) return std::nullopt;
     return std::move(caught_up.job);
 }

@@ -71,7 +71,8 @@ private:
         std::uint64_t applied = 0;  // events applied on top of the record
         bool from_record = false;
     };
-    CaughtUp catch_up(const std::string& id, const std::filesystem::path& dir) const;
+    // `file_size`: the event log's size now (0 when it is missing).
+    CaughtUp catch_up(const std::string& id, const std::filesystem::path& dir, std::uint64_t file_size) const;
 
     std::filesystem::path root_;
     StateLock lock_;
