@@ -122,7 +122,8 @@ struct HttpServer::Impl {
     asio::awaitable<void> session(tcp::socket socket);
     asio::awaitable<void> refuse(tcp::socket socket);
     asio::awaitable<bool> serve_one(SessionState& state, beast::flat_buffer& buffer);
-    asio::awaitable<Response> answer(beast::tcp_stream& stream, Request& req, bool& streamed, std::string_view& label);
+    asio::awaitable<Response> answer(beast::tcp_stream& stream, beast::flat_buffer& buffer, Request& req, bool& streamed,
+                                     std::string_view& label);
 
     Response body_too_large() const {
         return error_response(413, "request body is larger than " + std::to_string(config.max_body) + " bytes");
@@ -184,7 +185,8 @@ asio::awaitable<void> HttpServer::Impl::session(tcp::socket socket) {
     --connections;
 }
 
-asio::awaitable<Response> HttpServer::Impl::answer(beast::tcp_stream& stream, Request& req, bool& streamed,
+asio::awaitable<Response> HttpServer::Impl::answer(beast::tcp_stream& stream, beast::flat_buffer& buffer, Request& req,
+                                                  bool& streamed,
                                                   std::string_view& label) {
     auto r = route(req.method, req.path);
     if (!r.match && req.path == "/monitor") {
@@ -211,6 +213,10 @@ asio::awaitable<Response> HttpServer::Impl::answer(beast::tcp_stream& stream, Re
     label = route_name(m.route);
     if (m.route == Route::monitor_events || (m.route == Route::job_events && !wants_json(req))) {
         streamed = true;
+        // A stream reads nothing more and its connection is not reused: the
+        // read buffer is memory every idle subscriber would keep.
+        buffer.clear();
+        buffer.shrink_to_fit();
         if (m.route == Route::monitor_events) co_await serve_monitor_stream(stream, req, ctx);
         else co_await serve_job_stream(stream, req, m.job_id, ctx);
         co_return Response{};
@@ -271,7 +277,7 @@ asio::awaitable<bool> HttpServer::Impl::serve_one(SessionState& state, beast::fl
         res = error_response(400, "malformed query string");
     } else {
         try {
-            res = co_await answer(stream, *req, streamed, label);
+            res = co_await answer(stream, buffer, *req, streamed, label);
         } catch (const std::exception& e) {
             log::error("request failed", {{"rid", id}, {"error", e.what()}});
             res = error_response(500, "Internal Server Error");
