@@ -5,10 +5,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tests/integration/team_helpers.hpp"
+#include "tests/support/shell.hpp"
 #include "tests/support/sse_client.hpp"
 #include "tests/support/temp_dir.hpp"
 
-#include <cstdio>
 #include <fstream>
 #include <thread>
 
@@ -51,13 +51,8 @@ Scrape scrape(Engine& e) {
     // Debian's python3, which python3-prometheus-client is installed for (not a pyenv one on PATH).
     std::string command = "/usr/bin/python3 " + std::string(OMX_SOURCE_DIR) + "/tests/support/parse_metrics.py " +
                           file.string() + " 2>&1";
-    std::string out;
-    FILE* p = ::popen(command.c_str(), "r");
-    BOOST_REQUIRE(p);
-    char buf[4096];
-    while (auto n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-    int status = ::pclose(p);
-    BOOST_REQUIRE_MESSAGE(WIFEXITED(status) && WEXITSTATUS(status) == 0, out << "\n--- exposition:\n" << r.body);
+    auto [status, out] = run_shell(command);
+    BOOST_REQUIRE_MESSAGE(status == 0, out << "\n--- exposition:\n" << r.body);
     auto parsed = json::parse(out).as_object();
     return {parsed.at("families").as_object(), parsed.at("samples").as_array()};
 }

@@ -11,10 +11,9 @@
 
 #include "tests/integration/team_helpers.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/shell.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -156,17 +155,8 @@ void check_seqs_exactly_once(const std::vector<json::value>& seen, const json::a
     }
 }
 
-std::uint16_t unused_port() {
-    int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(s);
-    return ntohs(addr.sin_port);
-}
+// A loopback port nothing listens on (its listener is closed again).
+std::uint16_t unused_port() { return LoopbackListener{}.port; }
 
 // A raw HTTP answer: status line, headers and body.
 std::string http_answer(std::string_view status, std::string_view content_type,
@@ -185,23 +175,13 @@ class FakeServer {
     using Responder = std::function<std::string(const std::string& head, std::size_t n)>;
 
     explicit FakeServer(Responder respond) : respond_(std::move(respond)) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        BOOST_TEST_REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-        BOOST_TEST_REQUIRE(::listen(fd_, 8) == 0);
-        socklen_t len = sizeof addr;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-        port_ = ntohs(addr.sin_port);
         thread_ = std::thread([this] { serve(); });
     }
     ~FakeServer() {
         stop_ = true;
         thread_.join();
-        ::close(fd_);
     }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(listener_.port); }
     std::vector<std::string> requests() {
         std::lock_guard lock(mutex_);
         return requests_;
@@ -210,9 +190,9 @@ class FakeServer {
   private:
     void serve() {
         while (!stop_) {
-            pollfd p{fd_, POLLIN, 0};
+            pollfd p{listener_.fd, POLLIN, 0};
             if (::poll(&p, 1, 50) <= 0) continue;
-            int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+            int c = ::accept4(listener_.fd, nullptr, nullptr, SOCK_CLOEXEC);
             if (c < 0) continue;
             std::string head;
             char buf[4096];
@@ -236,8 +216,7 @@ class FakeServer {
     }
 
     Responder respond_;
-    int fd_ = -1;
-    std::uint16_t port_ = 0;
+    LoopbackListener listener_{8};
     std::atomic<bool> stop_{false};
     std::mutex mutex_;
     std::vector<std::string> requests_;

@@ -5,8 +5,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tests/integration/team_helpers.hpp"
+#include "tests/support/shell.hpp"
 
-#include <cstdio>
 #include <thread>
 #include <unistd.h>
 
@@ -23,13 +23,8 @@ struct TmuxSocket {
 
     // `tmux -L <name> <args>`: its output and exit code.
     std::pair<int, std::string> run(const std::string& args) const {
-        std::string out;
-        FILE* p = ::popen(("tmux -L " + name + " " + args + " 2>&1").c_str(), "r");
-        if (!p) return {-1, "popen failed"};
-        char buf[4096];
-        while (auto n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-        int status = ::pclose(p);
-        return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+        auto [code, out] = run_shell("tmux -L " + name + " " + args + " 2>&1");
+        return {code, out};
     }
     bool has_session(const std::string& session) const { return run("has-session -t " + session).first == 0; }
 };

@@ -6,6 +6,7 @@
 #include "process/workspace.hpp"
 #include "process/agent_command.hpp"
 #include "team/core/git_ref.hpp"
+#include "tests/support/shell.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -14,17 +15,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include <arpa/inet.h>
 #include <csignal>
-#include <array>
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <netinet/in.h>
 #include <optional>
 #include <sstream>
-#include <sys/socket.h>
 #include <unistd.h>
 
 namespace asio = boost::asio;
@@ -37,12 +33,7 @@ namespace {
 
 // Runs a setup command of the test itself (blocking is fine here); its stdout, trimmed.
 std::string sh(const std::string& command) {
-    std::string out;
-    FILE* p = ::popen(command.c_str(), "r");
-    BOOST_REQUIRE(p);
-    std::array<char, 4096> buf;
-    while (auto n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-    int rc = ::pclose(p);
+    auto [rc, out] = omx::test::run_shell(command);
     BOOST_REQUIRE_MESSAGE(rc == 0, "setup command failed: " + command);
     while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
     return out;
@@ -127,21 +118,8 @@ bool no_partial_left(const fs::path& run_dir) { return !fs::exists(run_dir / "wo
 
 // A git server that accepts connections (in the kernel's backlog) and never says a word.
 struct SilentServer {
-    int fd = -1;
-    std::string port;
-    SilentServer() {
-        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        BOOST_REQUIRE(fd >= 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-        BOOST_REQUIRE(::listen(fd, 16) == 0);
-        socklen_t len = sizeof addr;
-        BOOST_REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-        port = std::to_string(ntohs(addr.sin_port));
-    }
-    ~SilentServer() { ::close(fd); }
+    omx::test::LoopbackListener listener;
+    std::string port = std::to_string(listener.port);
     std::string url() const { return "http://127.0.0.1:" + port + "/x.git"; }
 
     // No process still talks to it (git clone, git-remote-http).
