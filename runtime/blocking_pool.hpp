@@ -11,7 +11,9 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <atomic>
 #include <exception>
+#include <memory>
 #include <utility>
 
 namespace omx {
@@ -40,6 +42,36 @@ public:
                         std::move(handler)(error, std::move(result));
                     });
                 });
+            },
+            boost::asio::use_awaitable, std::move(f));
+    }
+
+    // Runs f(0) … f(n-1) spread over the pool's threads and resumes the caller on
+    // its own executor when all have returned. f must not throw; it reports
+    // through what it captures (the caller's locals outlive the wait).
+    template <class F>
+    boost::asio::awaitable<void> run_each(std::size_t n, F f) {
+        return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void()>(
+            [this, n](auto handler, F fn) {
+                using Handler = decltype(handler);
+                struct Shared {
+                    Shared(Handler h, F fn, std::size_t n) : handler(std::move(h)), fn(std::move(fn)), left(n) {}
+                    Handler handler;
+                    F fn;
+                    std::atomic<std::size_t> left;
+                };
+                auto home = boost::asio::get_associated_executor(handler);
+                auto shared = std::make_shared<Shared>(std::move(handler), std::move(fn), n);
+                if (n == 0) {
+                    boost::asio::post(home, [shared] { std::move(shared->handler)(); });
+                    return;
+                }
+                for (std::size_t i = 0; i < n; ++i)
+                    boost::asio::post(pool_, [shared, home, i] {
+                        shared->fn(i);
+                        if (shared->left.fetch_sub(1) == 1)
+                            boost::asio::post(home, [shared] { std::move(shared->handler)(); });
+                    });
             },
             boost::asio::use_awaitable, std::move(f));
     }

@@ -4,6 +4,7 @@
 #include "api/router.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "runtime/config.hpp"
+#include "runtime/heap.hpp"
 #include "runtime/log.hpp"
 #include "store/file_store.hpp"
 #include "team/actor/job_service.hpp"
@@ -16,7 +17,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <csignal>
-#include <malloc.h>
 #include <cstdio>
 #include <iostream>
 #include <sys/resource.h>
@@ -97,18 +97,20 @@ int main(int argc, char** argv) {
 
     asio::io_context io(config.threads);
     asio::signal_set signals(io, SIGINT, SIGTERM);
-    omx::BlockingPool pool(2);
+    // Mostly waiting on the disk: concurrent flushes of a batch's files (EventLog).
+    omx::BlockingPool pool(8);
     auto app = asio::make_strand(io);
     omx::store::FileStore store(app, pool, config);
     omx::actor::JobService jobs(app, config, store);
     omx::api::HttpServer server(io, config, jobs);
     try {
         store.open();
-        omx::log::info("state directory", {{"path", store.root().string()}, {"fsync", std::string(to_string(config.fsync))}});
+        omx::log::info("state directory", {{"path", store.root().string()}, {"fsync", std::string(to_string(config.fsync))},
+                                           {"allocator", omx::heap::allocator_name()}});
         jobs.recover();
         // Recovery parsed every record: give the freed parse memory back to the
         // system, or it stays in the heap as RSS (about 10 KiB per job on disk).
-        ::malloc_trim(0);
+        omx::heap::release_free_memory();
         jobs.start_runs();
         server.listen();
     } catch (const std::exception& e) {

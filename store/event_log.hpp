@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
+#include <system_error>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -52,9 +54,11 @@ public:
 private:
     struct Log;
     struct Pending;
+    struct SyncTarget;
     boost::asio::awaitable<void> write_batches();
     boost::asio::awaitable<void> write_batch(const std::vector<std::shared_ptr<Pending>>& batch);
     boost::asio::awaitable<void> interval_loop();
+    boost::asio::awaitable<std::map<void*, std::error_code>> sync_targets(const std::vector<SyncTarget>& targets);
     void index_lines(Log&, std::uint64_t from, std::string_view bytes);
 
     boost::asio::any_io_executor executor_;

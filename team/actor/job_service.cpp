@@ -37,6 +37,7 @@ constexpr std::size_t tail_capacity = 256;      // recent frames of an active jo
 constexpr std::size_t monitor_capacity = 10000;                  // recent frames of all jobs,
 constexpr std::size_t monitor_capacity_bytes = 16 * 1024 * 1024; // and at most this many bytes of them
 constexpr std::size_t finished_cache_capacity = 256;
+constexpr std::uint64_t record_lag_limit = 64; // events a record may lag its log while the job is active
 constexpr team::TimeMs idempotency_window_ms = 24LL * 3600 * 1000;
 
 std::string terminal_status(std::string_view type) {
@@ -80,6 +81,7 @@ void JobService::recover() {
         if (team::is_terminal(job.status)) continue;
         auto slot = std::make_unique<Slot>(strand_);
         slot->job = std::move(job);
+        slot->recorded_seq = slot->job.lastSeq; // recovery brought the record up to date
         active_.emplace(slot->job.id, std::move(slot));
     }
     // Their agents must not outlive their claim: killed before the tasks run again.
@@ -131,9 +133,24 @@ std::optional<team::Job> JobService::find_job(const std::string& id) {
     return *job;
 }
 
+// record.json is a snapshot for a fast start, not the source of truth (the log
+// is): it is written when the job settles (finished, or waiting for a person),
+// when it is `record_lag_limit` events behind the log, and at shutdown. A
+// restart folds at most that many events on top of it; a job whose log is
+// shorter needs no record at all. (Writing it at every commit cost a file
+// creation and rename per event: most of the time of a task on this disk.)
 void JobService::record_changed(Slot& slot) {
     slot.views = {};
+    slot.record_dirty = true;
+    bool settled = team::is_terminal(slot.job.status) || slot.job.status == team::JobStatus::waiting_approval;
+    if (settled || slot.job.lastSeq - slot.recorded_seq >= record_lag_limit) store_record(slot);
+}
+
+void JobService::store_record(Slot& slot) {
+    if (!slot.record_dirty) return;
     store_.save_record(slot.job);
+    slot.recorded_seq = slot.job.lastSeq;
+    slot.record_dirty = false;
 }
 
 JobService::Slot* JobService::activate(const std::string& id) {
@@ -143,12 +160,14 @@ JobService::Slot* JobService::activate(const std::string& id) {
     store_.reopen(*job);
     auto slot = std::make_unique<Slot>(strand_);
     slot->job = std::move(*job);
+    slot->recorded_seq = slot->job.lastSeq;
     return active_.emplace(id, std::move(slot)).first->second.get();
 }
 
 void JobService::deactivate_if_done(Slot& slot) {
     if (slot.busy > 0 || !team::is_terminal(slot.job.status) || slot.runner || !slot.attempts.empty()) return;
     std::string id = slot.job.id;
+    store_record(slot); // record-only fields changed after it settled
     remember_finished(slot.job);
     store_.release(id);
     active_.erase(id); // destroys `slot`
@@ -511,6 +530,7 @@ asio::awaitable<void> JobService::async_shutdown(std::chrono::milliseconds grace
             tick.expires_after(std::chrono::milliseconds(5));
             co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
         }
+        for (auto& [_, slot] : active_) store_record(*slot);
         co_await store_.async_flush(deadline);
         store_.stop();
     });

@@ -153,6 +153,7 @@ private:
     // After the job changed in any way (events, heartbeats, a pid): views are
     // rendered anew and the record is written.
     void record_changed(Slot& slot);
+    void store_record(Slot& slot); // when record_dirty
     std::vector<metrics::GaugeSample> metric_gauges() const;
     Slot* activate(const std::string& id); // loads a finished job to change it
     void deactivate_if_done(Slot& slot);

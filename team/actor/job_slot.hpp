@@ -39,6 +39,10 @@ struct JobService::Slot {
     std::deque<FramePtr> tail;
     SubscriberList subscribers;
     Views views; // cleared by record_changed()
+    // The record on disk describes the job up to this seq (store_record());
+    // record_dirty: the job changed since, events or record-only fields.
+    std::uint64_t recorded_seq = 0;
+    bool record_dirty = false;
 
     // The engine.
     bool runner = false;         // the runner coroutine of this job is alive
