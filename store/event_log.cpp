@@ -59,9 +59,7 @@ EventLog::EventLog(asio::any_io_executor executor, BlockingPool& pool, FsyncPoli
 EventLog::~EventLog() = default;
 
 void EventLog::open(const std::string& job_id, const std::filesystem::path& path, std::uint64_t size) {
-    auto log = std::make_unique<Log>();
-    log->fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (log->fd < 0) throw std::system_error(errno, std::generic_category(), "open " + path.string());
+    auto log = std::make_unique<Log>(); // its fd is opened by the first write (write_batch)
     log->path = path;
     log->size = size;
     log->indexed = size == 0;
@@ -239,6 +237,13 @@ asio::awaitable<void> EventLog::write_batch(const std::vector<std::shared_ptr<Pe
     std::map<Log*, std::uint64_t> start_of; // size of each touched log before this batch
     for (auto& p : batch) {
         Log& log = p->log;
+        if (log.fd < 0) { // opened at the first write: a job that never changes again holds no fd
+            log.fd = ::open(log.path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+            if (log.fd < 0) {
+                p->error = std::error_code(errno, std::generic_category());
+                continue;
+            }
+        }
         start_of.emplace(&log, log.size);
         p->error = write_all(log.fd, p->bytes, log.size);
         if (p->error) {
@@ -275,14 +280,15 @@ asio::awaitable<void> EventLog::write_batch(const std::vector<std::shared_ptr<Pe
 asio::awaitable<void> EventLog::async_sync_all() {
     std::vector<SyncTarget> targets;
     for (auto& [_, log] : logs_)
-        if (log->dirty || !log->unsynced_dirs.empty()) {
+        if (log->fd >= 0 && (log->dirty || !log->unsynced_dirs.empty())) {
             targets.push_back({log.get(), log->fd, std::move(log->unsynced_dirs)});
             log->unsynced_dirs.clear();
             log->dirty = false;
         }
     auto retired = std::move(retired_); // their fds stay open until synced
     retired_.clear();
-    for (auto& log : retired) targets.push_back({log.get(), log->fd, log->unsynced_dirs});
+    for (auto& log : retired)
+        if (log->fd >= 0) targets.push_back({log.get(), log->fd, log->unsynced_dirs});
     if (targets.empty()) co_return;
     ++syncing_; // close() retires instead of closing while a sync may use the fd
     auto failed = co_await sync_targets(targets);

@@ -68,6 +68,31 @@ std::string record_json(const team::Job& job, std::uint64_t log_size) {
     return json::serialize(o);
 }
 
+// Applies whole event lines of job `id` to `job` in order; stops at the first
+// line that is torn, unreadable, out of sequence, of another job or not
+// applicable. Returns {bytes of the lines applied, how many}.
+std::pair<std::size_t, std::uint64_t> apply_lines(team::Job& job, const std::string& id, std::string_view text) {
+    std::size_t pos = 0;
+    std::uint64_t applied = 0;
+    while (pos < text.size()) {
+        auto nl = text.find('\n', pos);
+        if (nl == std::string::npos) break;
+        auto event = parse_event_line(text.substr(pos, nl - pos));
+        const std::string& owner = job.id.empty() ? id : job.id;
+        if (!event || event->seq != job.lastSeq + 1 || event->jobId != owner) break;
+        try {
+            team::apply(job, *event);
+        } catch (const std::exception& e) {
+            log::error("event does not apply; log ends there", {{"job", id}, {"seq", std::to_string(event->seq)},
+                                                                 {"error", e.what()}});
+            break;
+        }
+        pos = nl + 1;
+        ++applied;
+    }
+    return {pos, applied};
+}
+
 struct Record {
     team::Job job;
     std::uint64_t log_size = 0;
@@ -100,6 +125,7 @@ std::optional<Record> read_record(const fs::path& path) {
 FileStore::FileStore(asio::any_io_executor app, BlockingPool& pool, const Config& config)
     : root_(fs::absolute(config.state_dir).lexically_normal()),
       log_(app, pool, config.fsync),
+      journal_(app, log_, root_ / ".journal"),
       records_(app, pool) {}
 
 void FileStore::open() {
@@ -126,24 +152,9 @@ FileStore::CaughtUp FileStore::catch_up(const std::string& id, const fs::path& d
     }
     if (out.log_size == file_size) return out;
     auto tail = read_file(log_path, out.log_size);
-    std::size_t pos = 0;
-    while (pos < tail.size()) {
-        auto nl = tail.find('\n', pos);
-        if (nl == std::string::npos) break;
-        auto event = parse_event_line(std::string_view(tail).substr(pos, nl - pos));
-        const std::string& owner = out.job.id.empty() ? id : out.job.id;
-        if (!event || event->seq != out.job.lastSeq + 1 || event->jobId != owner) break;
-        try {
-            team::apply(out.job, *event);
-        } catch (const std::exception& e) {
-            log::error("event does not apply; log ends there", {{"job", id}, {"seq", std::to_string(event->seq)},
-                                                                 {"error", e.what()}});
-            break;
-        }
-        pos = nl + 1;
-        ++out.applied;
-    }
-    out.log_size += pos;
+    auto [bytes, applied] = apply_lines(out.job, id, tail);
+    out.log_size += bytes;
+    out.applied = applied;
     return out;
 }
 
@@ -183,8 +194,35 @@ std::optional<team::Job> FileStore::recover_job(const fs::path& dir) {
     return job;
 }
 
-std::vector<team::Job> FileStore::recover() {
+// Jobs still only in the creation journal are folded from there and stay in
+// it. One that has a log of its own at least as long as its journaled lines was
+// materialized before the stop (the journal copy is stale); a shorter log is a
+// materialization that never became durable, so nothing after the journaled
+// lines was acknowledged: its directory goes and the journal stays the truth.
+std::vector<team::Job> FileStore::recover_journal() {
     std::vector<team::Job> jobs;
+    for (auto& entry : journal_.read_all()) {
+        auto dir = job_dir(entry.job_id);
+        std::error_code ec;
+        auto size = fs::file_size(dir / events_file, ec);
+        if (!ec && size >= entry.lines.size()) continue;
+        if (fs::exists(dir)) fs::remove_all(dir);
+        team::Job job;
+        auto [bytes, applied] = apply_lines(job, entry.job_id, entry.lines);
+        if (job.id.empty()) {
+            log::warn("journaled job without a readable creation event; dropped", {{"job", entry.job_id}});
+            continue;
+        }
+        entry.lines.resize(bytes); // only what applied
+        journal_.adopt(std::move(entry));
+        jobs.push_back(std::move(job));
+    }
+    journal_.drop_unused();
+    return jobs;
+}
+
+std::vector<team::Job> FileStore::recover() {
+    std::vector<team::Job> jobs = recover_journal();
     for (auto& entry : fs::directory_iterator(root_)) {
         if (!entry.is_directory() || !is_canonical_uuid(entry.path().filename().string())) continue;
         try {
@@ -196,18 +234,11 @@ std::vector<team::Job> FileStore::recover() {
     return jobs;
 }
 
-void FileStore::create_job(const std::string& job_id) {
-    auto dir = job_dir(job_id);
-    std::error_code ec;
-    fs::create_directory(dir, ec);
-    if (ec) throw std::system_error(ec, "create " + dir.string());
-    log_.open(job_id, dir / events_file, 0);
-}
+void FileStore::create_job(const std::string& job_id) { creating_.insert(job_id); }
 
 void FileStore::discard_job(const std::string& job_id) {
-    log_.close(job_id);
-    std::error_code ec;
-    fs::remove_all(job_dir(job_id), ec);
+    creating_.erase(job_id);
+    journal_.discard(job_id);
 }
 
 void FileStore::reopen(const team::Job& job) {
@@ -223,11 +254,37 @@ void FileStore::reopen(const team::Job& job) {
 void FileStore::release(const std::string& job_id) { log_.close(job_id); }
 
 asio::awaitable<void> FileStore::async_append(const std::string& job_id, std::string lines) {
-    co_await log_.async_append(job_id, std::move(lines));
+    if (creating_.erase(job_id)) {
+        co_await journal_.async_append(job_id, std::move(lines));
+    } else if (journal_.holds(job_id)) {
+        co_await materialize(job_id, std::move(lines));
+    } else {
+        co_await log_.async_append(job_id, std::move(lines));
+    }
 }
 
-void FileStore::save_record(const team::Job& job) {
+asio::awaitable<void> FileStore::materialize(const std::string& job_id, std::string lines) {
+    auto dir = job_dir(job_id);
+    auto path = dir / events_file;
+    std::error_code ec;
+    fs::create_directory(dir, ec); // it may exist: an earlier attempt failed
+    if (ec) throw std::system_error(ec, "create " + dir.string());
+    if (::truncate(path.c_str(), 0) != 0 && errno != ENOENT)
+        throw std::system_error(errno, std::generic_category(), "truncate " + path.string());
+    log_.open(job_id, path, 0);
+    try {
+        co_await log_.async_append(job_id, journal_.lines_of(job_id) + lines);
+    } catch (...) {
+        log_.close(job_id); // still journaled: the next change tries again
+        throw;
+    }
+    journal_.materialized(job_id);
+}
+
+bool FileStore::save_record(const team::Job& job) {
+    if (journal_.holds(job.id)) return false;
     records_.save(job_dir(job.id) / record_file, record_json(job, log_.size(job.id)));
+    return true;
 }
 
 asio::awaitable<void> FileStore::async_flush(std::chrono::steady_clock::time_point deadline) {
@@ -295,6 +352,16 @@ std::vector<std::uint64_t> line_offsets(const fs::path& path) {
 } // namespace
 
 std::vector<std::string> FileStore::read_events(const std::string& job_id, std::uint64_t after, std::size_t limit) {
+    if (journal_.holds(job_id)) {
+        std::vector<std::string> lines;
+        std::string_view text = journal_.lines_of(job_id);
+        for (std::uint64_t seq = 1; !text.empty() && lines.size() < limit; ++seq) {
+            auto nl = text.find('\n');
+            if (seq > after) lines.emplace_back(text.substr(0, nl));
+            text.remove_prefix(nl + 1);
+        }
+        return lines;
+    }
     auto path = job_dir(job_id) / events_file;
     if (log_.is_open(job_id)) {
         auto offset = log_.offset_of(job_id, after + 1);

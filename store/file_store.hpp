@@ -1,9 +1,11 @@
 // The embedded file store (storage.md): per job a directory with events.jsonl
 // (the source of truth) and record.json (a snapshot: the job folded up to
-// lastSeq). Owns the state root lock, the event logs and the record writer.
+// lastSeq); new jobs start in the creation journal (creation_journal.hpp).
+// Owns the state root lock, the event logs, the journal and the record writer.
 #pragma once
 
 #include "runtime/config.hpp"
+#include "store/creation_journal.hpp"
 #include "store/event_log.hpp"
 #include "store/record_writer.hpp"
 #include "store/state_lock.hpp"
@@ -17,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace omx {
@@ -37,7 +40,8 @@ public:
     // non-terminal jobs stay open for appending.
     std::vector<team::Job> recover();
 
-    // A new job: its directory and an empty log.
+    // A new job: its first append goes to the creation journal; its directory
+    // and log are made when it first changes again (materialize()).
     void create_job(const std::string& job_id);
     // Undoes create_job after its first append failed.
     void discard_job(const std::string& job_id);
@@ -47,7 +51,9 @@ public:
     void release(const std::string& job_id);
 
     boost::asio::awaitable<void> async_append(const std::string& job_id, std::string lines);
-    void save_record(const team::Job& job);
+    // False when the job is still in the creation journal (no directory yet):
+    // the record is wanted again once it has one.
+    bool save_record(const team::Job& job);
     bool record_pending(const std::string& job_id) const { return records_.pending(job_dir(job_id) / "record.json"); }
     // Shutdown: every record written (waiting until `deadline` at most) and every log synced.
     boost::asio::awaitable<void> async_flush(std::chrono::steady_clock::time_point deadline);
@@ -64,6 +70,11 @@ public:
 
 private:
     std::filesystem::path job_dir(const std::string& id) const { return root_ / id; }
+    // Makes the job's directory and log, starting with its journaled lines, then
+    // appends `lines`; the journal entry is dropped once that is durable.
+    boost::asio::awaitable<void> materialize(const std::string& job_id, std::string lines);
+    // Start-up: the jobs that are still only in the creation journal.
+    std::vector<team::Job> recover_journal();
     std::optional<team::Job> recover_job(const std::filesystem::path& dir);
     struct CaughtUp {
         team::Job job;             // empty id: no readable creation event
@@ -77,6 +88,8 @@ private:
     std::filesystem::path root_;
     StateLock lock_;
     EventLog log_;
+    CreationJournal journal_;
+    std::unordered_set<std::string> creating_; // create_job() called, first append not done
     RecordWriter records_;
     std::unordered_map<std::string, std::vector<std::uint64_t>> closed_offsets_; // line starts of finished logs
 };

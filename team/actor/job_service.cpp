@@ -147,8 +147,7 @@ void JobService::record_changed(Slot& slot) {
 }
 
 void JobService::store_record(Slot& slot) {
-    if (!slot.record_dirty) return;
-    store_.save_record(slot.job);
+    if (!slot.record_dirty || !store_.save_record(slot.job)) return;
     slot.recorded_seq = slot.job.lastSeq;
     slot.record_dirty = false;
 }

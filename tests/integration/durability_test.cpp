@@ -9,6 +9,7 @@
 #include "team/core/events.hpp"
 #include "team/core/json_codec.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/journal_files.hpp"
 #include "tests/support/json_util.hpp"
 #include "tests/support/omxd_process.hpp"
 #include "tests/support/sse_client.hpp"
@@ -175,11 +176,20 @@ void check_fold_equals_record(const fs::path& dir) {
     }
 }
 
+// Jobs that never changed after their creation (waiting for approval) are only
+// in the creation journal: no directory, no record; their lines run 1..N.
 void check_every_record(const fs::path& root, std::size_t expected_jobs) {
     auto dirs = job_dirs(root);
-    BOOST_CHECK_EQUAL(dirs.size(), expected_jobs);
+    auto journaled = journal_only_jobs(root);
+    BOOST_CHECK_EQUAL(dirs.size() + journaled.size(), expected_jobs);
     for (const auto& d : dirs)
         check_fold_equals_record(d);
+    for (const auto& [id, text] : journaled) {
+        std::int64_t seq = 0;
+        for (std::size_t pos = 0, nl; (nl = text.find('\n', pos)) != std::string::npos; pos = nl + 1)
+            BOOST_CHECK_EQUAL(num(parse(text.substr(pos, nl - pos)), "/seq"), ++seq);
+        BOOST_CHECK_GT(seq, 0);
+    }
 }
 
 // Waits until record.json of a job describes seq `last_seq` (records are written
@@ -432,8 +442,8 @@ BOOST_AUTO_TEST_CASE(torn_last_line_is_repaired) {
     check_fold_equals_record(server.state_dir() / id);
 }
 
-// A job created, given a mailbox message and canceled, with the record.json it
-// had after its first two events (a snapshot that lags the rest of its log).
+// A job created, given two mailbox messages and canceled, with the record.json
+// it had after its first three events (a snapshot that lags the rest of its log).
 struct JobWithSnapshot {
     std::string id;
     fs::path dir;
@@ -447,7 +457,10 @@ JobWithSnapshot canceled_job_with_early_snapshot(OmxdProcess& server, HttpClient
     JobWithSnapshot j;
     j.id = create_job(http, 1);
     j.dir = server.state_dir() / j.id;
-    wait_for_record(j.dir, 2);
+    // The first change gives the job its own log; waiting for approval, it has
+    // settled, so its record is written (lastSeq 3).
+    post_message(http, j.id, "before the snapshot");
+    wait_for_record(j.dir, 3);
     j.early_record = slurp(j.dir / "record.json");
     j.message = post_message(http, j.id, "after the snapshot");
     cancel_job(http, j.id);
@@ -468,7 +481,7 @@ BOOST_AUTO_TEST_CASE(stale_record_is_brought_up_to_date) {
     BOOST_REQUIRE_EQUAL(num(parse(slurp(dir / "record.json")), "/lastSeq"),
                         static_cast<std::int64_t>(events_before.size()));
 
-    write_file(dir / "record.json", old_record); // stale: lastSeq 2, logSize of 2 lines
+    write_file(dir / "record.json", old_record); // stale: lastSeq 3, logSize of 3 lines
     server.start();
     BOOST_CHECK_MESSAGE(server.stderr_text().find("record brought up to date") != std::string::npos,
                         "the repair is not logged:\n"
@@ -494,7 +507,7 @@ BOOST_AUTO_TEST_CASE(finished_job_with_a_lagging_record_is_read_from_its_log) {
     HttpClient http(server.port());
     auto [id, dir, old_record, message, job_before, events_before] = canceled_job_with_early_snapshot(server, http);
     wait_for_record(dir, static_cast<std::int64_t>(events_before.size()));
-    write_file(dir / "record.json", old_record); // lags: lastSeq 2
+    write_file(dir / "record.json", old_record); // lags: lastSeq 3
 
     for (int i = 0; i < 300; ++i) cancel_job(http, create_job(http, 100 + i)); // pushes it out of the cache
     BOOST_CHECK_EQUAL(get_json(http, "/v1/jobs/" + id), job_before);
@@ -559,6 +572,7 @@ BOOST_AUTO_TEST_CASE(record_tmp_leftovers_are_removed_at_start) {
     {
         HttpClient http(server.port());
         active = create_job(http, 1);
+        post_message(http, active, "a change: the job gets its own directory");
         finished = create_job(http, 2);
         cancel_job(http, finished);
     }

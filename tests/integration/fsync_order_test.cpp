@@ -1,6 +1,7 @@
 // Proves the order that --fsync always promises (storage.md, Durability): the
-// event's bytes are written to the job's events.jsonl, the fdatasync of that
-// file returns, and only then does the server start writing "HTTP/1.1 201".
+// event's bytes are written to the job's events.jsonl (a new job's to the
+// creation journal), the fdatasync of that file returns, and only then does the
+// server start writing "HTTP/1.1 201".
 // A kill -9 cannot show this (the page cache survives a process crash), so
 // omxd runs under `strace -f` and the test reads the order of the syscalls.
 #define BOOST_TEST_MODULE fsync_order
@@ -262,8 +263,13 @@ json::object job_body() {
 
 struct Scenario {
     std::string job_id;
-    std::string log_path;
-    // For each 201, in order: the seq of the first event it appended.
+    std::string log_path;     // the job's events.jsonl
+    std::string journal_path; // the creation journal segment its first events went to
+    // For each 201, in order: the file its events were appended to, and the seq
+    // of the first event of that append. The creation goes to the creation
+    // journal (storage: DECISIONS.md); the first change after it writes the
+    // job's own log from seq 1 (the journaled lines, then the new event).
+    std::vector<std::string> paths;
     std::vector<std::uint64_t> first_seqs;
     std::string trace;
 };
@@ -276,7 +282,6 @@ Scenario run_scenario(const std::string& fsync) {
     auto created = http.post_json("/v1/jobs", job_body());
     BOOST_REQUIRE_MESSAGE(created.status == 201, created.status << " " << created.body);
     s.job_id = str(created.json(), "/jobId");
-    s.first_seqs.push_back(1);
     std::vector<std::string> messages;
     for (int i = 0; i < 3; ++i) {
         json::object body{
@@ -291,8 +296,13 @@ Scenario run_scenario(const std::string& fsync) {
         for (const auto& e : at(page, "/items").as_array())
             if (str(e, "/type") == "team.mailbox.received" && str(e, "/payload/message/id") == id)
                 s.first_seqs.push_back(static_cast<std::uint64_t>(num(e, "/seq")));
-    BOOST_REQUIRE_EQUAL(s.first_seqs.size(), 4u);
-    s.log_path = (fs::canonical(server.state_dir()) / s.job_id / "events.jsonl").string();
+    BOOST_REQUIRE_EQUAL(s.first_seqs.size(), 3u);
+    auto state = fs::canonical(server.state_dir());
+    s.log_path = (state / s.job_id / "events.jsonl").string();
+    for (const auto& e : fs::directory_iterator(state / ".journal")) s.journal_path = e.path().string();
+    BOOST_REQUIRE_MESSAGE(!s.journal_path.empty(), "no creation journal segment in " << state);
+    s.paths = {s.journal_path, s.log_path, s.log_path, s.log_path};
+    s.first_seqs = {1, 1, s.first_seqs[1], s.first_seqs[2]};
     s.trace = server.stop();
     return s;
 }
@@ -369,25 +379,32 @@ BOOST_AUTO_TEST_CASE(fsync_always_syncs_the_log_before_the_201) {
                                  << s.log_path);
     const char* what[] = {"job creation", "mailbox POST 1", "mailbox POST 2", "mailbox POST 3"};
     for (std::size_t i = 0; i < responses.size(); ++i) {
-        auto problem = check_order(calls, s.log_path, s.first_seqs[i], *responses[i]);
+        auto problem = check_order(calls, s.paths[i], s.first_seqs[i], *responses[i]);
         BOOST_CHECK_MESSAGE(problem.empty(), what[i] << ": " << problem << "; trace:\n"
                                                      << excerpt(s.trace, s.job_id));
     }
 }
 
-// A new job's directory entry must be durable too: the job's directory and the
-// state root are fsynced (and succeed) before the 201 of its creation starts.
-BOOST_AUTO_TEST_CASE(fsync_always_syncs_a_new_jobs_directories_before_the_201) {
+// New files' directory entries must be durable too: a new journal segment's
+// directory and the state root are fsynced (and succeed) before the 201 of the
+// creation starts; the job's own directory and the root before the 201 of the
+// first change, which makes its log.
+BOOST_AUTO_TEST_CASE(fsync_always_syncs_new_directories_before_the_201) {
     auto s = run_scenario("always");
     auto calls = parse_trace(s.trace);
     auto responses = created_responses(calls);
-    BOOST_REQUIRE(!responses.empty());
-    const Syscall& created = *responses.front();
+    BOOST_REQUIRE_EQUAL(responses.size(), 4u);
     auto job_dir = fs::path(s.log_path).parent_path();
-    for (const auto& dir : {job_dir, job_dir.parent_path()}) {
+    auto journal_dir = fs::path(s.journal_path).parent_path();
+    struct Expectation {
+        fs::path dir;
+        const Syscall* response;
+    };
+    for (const auto& [dir, response] : {Expectation{journal_dir, responses[0]}, Expectation{journal_dir.parent_path(), responses[0]},
+                                        Expectation{job_dir, responses[1]}, Expectation{job_dir.parent_path(), responses[1]}}) {
         auto synced = std::any_of(calls.begin(), calls.end(), [&](const Syscall& c) {
             return c.name == "fsync" && c.args.find("<" + dir.string() + ">") != std::string::npos &&
-                   c.result == "0" && c.end < created.start;
+                   c.result == "0" && c.end < response->start;
         });
         BOOST_CHECK_MESSAGE(synced, "no successful fsync of " << dir << " before the 201; trace:\n"
                                                               << excerpt(s.trace, s.job_id));
@@ -404,7 +421,7 @@ BOOST_AUTO_TEST_CASE(fsync_off_has_no_sync_before_the_201) {
                                                      << responses.size() << "; trace:\n"
                                                      << excerpt(s.trace, s.job_id));
     for (std::size_t i = 0; i < responses.size(); ++i) {
-        auto problem = check_order(calls, s.log_path, s.first_seqs[i], *responses[i]);
+        auto problem = check_order(calls, s.paths[i], s.first_seqs[i], *responses[i]);
         BOOST_CHECK_MESSAGE(problem.starts_with("no fdatasync"),
                             "response " << i << ": expected no sync before it, got: "
                                         << (problem.empty() ? "a sync" : problem));

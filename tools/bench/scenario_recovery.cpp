@@ -146,6 +146,12 @@ asio::awaitable<Templates> make_templates(const Options& o, const fs::path& scra
         ok = r && r->status == 200;
         if (r && !ok) error = "reject: status " + std::to_string(r->status);
     }
+    if (ok) { // a change gives the waiting job its own log (new jobs start in the creation journal)
+        std::string note = R"({"kind":"notice","to":"leader","message":"bench template"})";
+        auto r = co_await post_json(c, url, "/v1/jobs/" + *waiting + "/team/mailbox", note, error);
+        ok = r && r->status == 201;
+        if (r && !ok) error = "mailbox: status " + std::to_string(r->status);
+    }
     std::optional<json::value> done;
     if (ok) {
         done = co_await wait_terminal(c, url, *succeeded, deadline, error);
