@@ -132,7 +132,13 @@ struct HttpServer::Impl {
 
 asio::awaitable<void> HttpServer::Impl::accept_loop() {
     for (;;) {
-        auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), asio::as_tuple(asio::use_awaitable));
+        // With one io thread (the default) the io_context is serial already: a
+        // strand per connection would only add a hop to every handler and every
+        // SSE frame delivered.
+        asio::any_io_executor connection_executor = config.threads == 1
+                                                        ? asio::any_io_executor(io.get_executor())
+                                                        : asio::any_io_executor(asio::make_strand(io));
+        auto [ec, socket] = co_await acceptor.async_accept(connection_executor, asio::as_tuple(asio::use_awaitable));
         if (ec == asio::error::operation_aborted || stopping) co_return;
         if (ec) {
             log::warn("accept failed", {{"error", ec.message()}});

@@ -2,7 +2,7 @@
 #include "team/actor/event_stream.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/post.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -15,7 +15,7 @@ Subscriber::Subscriber(asio::any_io_executor executor, std::size_t byte_limit)
     : executor_(executor), wakeup_(executor), byte_limit_(byte_limit) {}
 
 void Subscriber::deliver(FramePtr frame) {
-    asio::post(executor_, [self = shared_from_this(), frame = std::move(frame)]() mutable {
+    asio::dispatch(executor_, [self = shared_from_this(), frame = std::move(frame)]() mutable {
         self->push(std::move(frame));
     });
 }
@@ -24,9 +24,10 @@ void Subscriber::push(FramePtr frame) {
     if (closed_ || overflow_) return;
     queued_bytes_ += frame->text.size();
     // Over the limit only when behind: one frame larger than the limit alone is no backlog.
-    if (queued_bytes_ > byte_limit_ && queue_.size() > 0) {
+    if (queued_bytes_ > byte_limit_ && queue_.size() > head_) {
         overflow_ = true;
         queue_.clear();
+        head_ = 0;
         queued_bytes_ = 0;
         if (overflow_action_) overflow_action_();
     } else {
@@ -36,7 +37,7 @@ void Subscriber::push(FramePtr frame) {
 }
 
 void Subscriber::close() {
-    asio::post(executor_, [self = shared_from_this()] {
+    asio::dispatch(executor_, [self = shared_from_this()] {
         self->closed_ = true;
         self->wakeup_.cancel();
     });
@@ -46,9 +47,12 @@ asio::awaitable<Subscriber::Next> Subscriber::async_next(std::chrono::millisecon
     auto deadline = std::chrono::steady_clock::now() + keepalive;
     for (;;) {
         if (overflow_) co_return Next{Wake::overflow, nullptr};
-        if (!queue_.empty()) {
-            FramePtr f = std::move(queue_.front());
-            queue_.pop_front();
+        if (head_ < queue_.size()) {
+            FramePtr f = std::move(queue_[head_++]);
+            if (head_ == queue_.size()) {
+                queue_.clear();
+                head_ = 0;
+            }
             queued_bytes_ -= f->text.size();
             co_return Next{Wake::frame, std::move(f)};
         }

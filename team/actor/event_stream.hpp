@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -31,7 +30,8 @@ class Subscriber : public std::enable_shared_from_this<Subscriber> {
 public:
     Subscriber(boost::asio::any_io_executor executor, std::size_t byte_limit);
 
-    // Thread-safe: hops to the subscriber's executor.
+    // Thread-safe: runs on the subscriber's executor (inline when the caller
+    // already runs there, e.g. one io thread without per-connection strands).
     void deliver(FramePtr frame);
     void close();
     // Run on the subscriber's executor the moment its queue passes the byte
@@ -51,7 +51,9 @@ private:
     void push(FramePtr frame);
     boost::asio::any_io_executor executor_;
     boost::asio::steady_timer wakeup_;
-    std::deque<FramePtr> queue_;
+    // Not a deque: libstdc++'s allocates 576 bytes even when empty, per idle subscriber.
+    std::vector<FramePtr> queue_; // frames [head_, size) are pending
+    std::size_t head_ = 0;
     std::size_t queued_bytes_ = 0;
     std::size_t byte_limit_;
     bool closed_ = false;
