@@ -121,9 +121,19 @@ struct HttpServer::Impl {
     asio::awaitable<void> accept_loop();
     asio::awaitable<void> session(tcp::socket socket);
     asio::awaitable<void> refuse(tcp::socket socket);
-    asio::awaitable<bool> serve_one(SessionState& state, beast::flat_buffer& buffer);
-    asio::awaitable<Response> answer(beast::tcp_stream& stream, beast::flat_buffer& buffer, Request& req, bool& streamed,
-                                     std::string_view& label);
+    // A request that became an SSE stream, kept after its parser and handler
+    // frames are gone: the stream runs from the session loop, for hours maybe,
+    // and every byte it holds is held per idle subscriber.
+    struct StreamRequest {
+        Route route;
+        std::string job_id;
+        Request req;
+        std::string rid;
+    };
+    asio::awaitable<bool> serve_one(SessionState& state, beast::flat_buffer& buffer,
+                                    std::unique_ptr<StreamRequest>& stream);
+    asio::awaitable<Response> answer(Request& req, std::unique_ptr<StreamRequest>& stream, std::string_view& label);
+    asio::awaitable<void> serve_stream(beast::tcp_stream& stream, const StreamRequest& request);
 
     Response body_too_large() const {
         return error_response(413, "request body is larger than " + std::to_string(config.max_body) + " bytes");
@@ -176,8 +186,16 @@ asio::awaitable<void> HttpServer::Impl::session(tcp::socket socket) {
         entry = sessions.insert(sessions.end(), state);
     }
     beast::flat_buffer buffer;
+    std::unique_ptr<StreamRequest> stream;
     try {
-        while (co_await serve_one(*state, buffer)) {
+        while (co_await serve_one(*state, buffer, stream)) {
+        }
+        if (stream) {
+            // A stream reads nothing more and its connection is not reused: the
+            // read buffer is memory every idle subscriber would keep.
+            buffer.clear();
+            buffer.shrink_to_fit();
+            co_await serve_stream(state->stream, *stream);
         }
     } catch (const std::exception& e) {
         log::error("session failed", {{"error", e.what()}});
@@ -191,8 +209,7 @@ asio::awaitable<void> HttpServer::Impl::session(tcp::socket socket) {
     --connections;
 }
 
-asio::awaitable<Response> HttpServer::Impl::answer(beast::tcp_stream& stream, beast::flat_buffer& buffer, Request& req,
-                                                  bool& streamed,
+asio::awaitable<Response> HttpServer::Impl::answer(Request& req, std::unique_ptr<StreamRequest>& stream,
                                                   std::string_view& label) {
     auto r = route(req.method, req.path);
     if (!r.match && req.path == "/monitor") {
@@ -218,20 +235,15 @@ asio::awaitable<Response> HttpServer::Impl::answer(beast::tcp_stream& stream, be
     auto& m = *r.match;
     label = route_name(m.route);
     if (m.route == Route::monitor_events || (m.route == Route::job_events && !wants_json(req))) {
-        streamed = true;
-        // A stream reads nothing more and its connection is not reused: the
-        // read buffer is memory every idle subscriber would keep.
-        buffer.clear();
-        buffer.shrink_to_fit();
-        if (m.route == Route::monitor_events) co_await serve_monitor_stream(stream, req, ctx);
-        else co_await serve_job_stream(stream, req, m.job_id, ctx);
+        stream = std::make_unique<StreamRequest>(StreamRequest{m.route, m.job_id, std::move(req), {}});
         co_return Response{};
     }
     co_return co_await handle_request(req, m, ctx);
 }
 
 // Reads and answers one request; false when the connection should close.
-asio::awaitable<bool> HttpServer::Impl::serve_one(SessionState& state, beast::flat_buffer& buffer) {
+asio::awaitable<bool> HttpServer::Impl::serve_one(SessionState& state, beast::flat_buffer& buffer,
+                                                  std::unique_ptr<StreamRequest>& stream_request) {
     auto& stream = state.stream;
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(config.max_header));
@@ -277,24 +289,23 @@ asio::awaitable<bool> HttpServer::Impl::serve_one(SessionState& state, beast::fl
     bool keep_alive = parser.get().keep_alive();
     auto req = to_request(parser.release());
     Response res;
-    bool streamed = false;
     std::string_view label = "unmatched";
     if (!req) {
         res = error_response(400, "malformed query string");
     } else {
         try {
-            res = co_await answer(stream, buffer, *req, streamed, label);
+            res = co_await answer(*req, stream_request, label);
         } catch (const std::exception& e) {
             log::error("request failed", {{"rid", id}, {"error", e.what()}});
             res = error_response(500, "Internal Server Error");
         }
     }
-    std::string_view path = req ? std::string_view(req->path) : "?";
-    std::string_view method = req ? std::string_view(req->method) : "?";
-    if (streamed) {
-        log::info("stream closed", {{"rid", id}, {"method", std::string(method)}, {"path", std::string(path)}});
+    if (stream_request) { // served by the session loop once this frame is gone
+        stream_request->rid = std::move(id);
         co_return false;
     }
+    std::string_view path = req ? std::string_view(req->path) : "?";
+    std::string_view method = req ? std::string_view(req->method) : "?";
     res.headers.emplace_back("X-Request-Id", id);
     keep_alive = keep_alive && !stopping;
     auto bytes = res.body.size();
@@ -303,6 +314,16 @@ asio::awaitable<bool> HttpServer::Impl::serve_one(SessionState& state, beast::fl
     count_request(label, res.status, static_cast<double>(us.count()) / 1e6);
     log::access(id, method, path, res.status, bytes, us.count());
     co_return written && keep_alive;
+}
+
+asio::awaitable<void> HttpServer::Impl::serve_stream(beast::tcp_stream& stream, const StreamRequest& request) {
+    try {
+        if (request.route == Route::monitor_events) co_await serve_monitor_stream(stream, request.req, ctx);
+        else co_await serve_job_stream(stream, request.req, request.job_id, ctx);
+    } catch (const std::exception& e) {
+        log::error("stream failed", {{"rid", request.rid}, {"error", e.what()}});
+    }
+    log::info("stream closed", {{"rid", request.rid}, {"method", request.req.method}, {"path", request.req.path}});
 }
 
 HttpServer::HttpServer(asio::io_context& io, const Config& config, actor::JobService& jobs)
