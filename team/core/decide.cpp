@@ -104,7 +104,8 @@ Decision decide_create(const JobRequest& r, const CreateInput& in) {
     json::object payload{{"reason", "created"}, {"job", std::move(spec)}};
     if (in.idempotencyKey) payload["idempotencyKey"] = *in.idempotencyKey;
     if (in.requestHash) payload["requestHash"] = *in.requestHash;
-    std::vector<EventDraft> events{{std::string(event_type::queued), "Job created", std::move(payload)}};
+    std::vector<EventDraft> events; // not an initializer list: that would copy the payload (every task)
+    events.push_back({std::string(event_type::queued), "Job created", std::move(payload)});
     if (r.options.requireApproval)
         events.push_back({std::string(event_type::approval_required), "Job waits for approval",
                           {{"gate", "job"}, {"taskId", nullptr}, {"reason", "options.requireApproval is set"}}});
