@@ -65,6 +65,9 @@ JobService::~JobService() = default;
 
 template <class T, class F>
 asio::awaitable<T> JobService::on_strand(F f) {
+    // With one io thread (the default) every handler is already serialized with
+    // the strand's: run in place, without two hops and a coroutine spawn per call.
+    if (config_.threads == 1) co_return co_await f();
     co_return co_await asio::co_spawn(strand_, std::move(f), asio::use_awaitable);
 }
 
