@@ -35,6 +35,12 @@ struct Response {
     std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// The status line and header fields of `r` as HTTP/1.1 bytes, through the blank
+// line; the body follows as is. Content-Length is set (not for a 204), and
+// "Connection: close" when the connection will not be reused. CR and LF in a
+// name or value become spaces: a header can never split the response.
+std::string response_head(const Response& r, bool keep_alive);
+
 Response json_response(int status, const boost::json::value& body);
 // {"message", "error", "statusCode"} (api.md, Errors)
 Response error_response(int status, boost::json::value message);

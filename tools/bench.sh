@@ -68,7 +68,12 @@ server_pids=()
 cleanup() {
   for p in "${server_pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${server_pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp" & # in the background: many small files
+  [[ -n "${OMX_BENCH_KEEP:-}" ]] && { echo "kept $tmp"; return; }
+  # Not in the background: deleting ~100 000 job files loads the disk (and on a
+  # journal-less ext4 slows inode allocation for ~30 s after), which would
+  # skew a bench started right after this one.
+  echo "removing $tmp"
+  rm -rf "$tmp"
 }
 trap cleanup EXIT
 
@@ -142,7 +147,7 @@ for run in $(seq 1 "$runs"); do
     omxd_pid=$PID omxd_url=$URL
     job="$(create_waiting_job "$omxd_url")"
     size="$(curl -sf "$omxd_url/v1/jobs/$job" | wc -c)"
-    start bare "$BARE_SERVER" --listen 127.0.0.1:0 --body-bytes "$size"
+    start "bare-get-$run" "$BARE_SERVER" --listen 127.0.0.1:0 --body-bytes "$size"
     bench get "$run" get --url "$omxd_url" --job "$job" --connections 64 --duration "$get_s" --warmup 1 \
       --pid "$omxd_pid" --baseline-url "$URL" --baseline-pid "$PID"
     stop "$PID"; stop "$omxd_pid"
@@ -161,7 +166,7 @@ for run in $(seq 1 "$runs"); do
       echo "-- sse: $subs subscribers on one job, $events mailbox events, vs bare-server fan-out"
       omxd "sse-$subs" --role api
       omxd_pid=$PID omxd_url=$URL
-      start bare "$BARE_SERVER" --listen 127.0.0.1:0
+      start "bare-sse-$run" "$BARE_SERVER" --listen 127.0.0.1:0
       bench "sse-$subs" "$run" sse --url "$omxd_url" --subscribers "$subs" --events "$events" \
         --pid "$omxd_pid" --baseline-url "$URL" --baseline-pid "$PID"
       stop "$PID"; stop "$omxd_pid"
