@@ -82,12 +82,22 @@ public:
         co_return !ec && co_await write("retry: 2000\n\n");
     }
 
+    // A frame that fits in the socket's send buffer (a reader keeping up) is
+    // sent at once: no asynchronous operation, deadline timer or suspension per
+    // subscriber and event. Only the rest, if any, waits with the deadline.
     asio::awaitable<bool> write(std::string_view text) {
+        auto& socket = stream_.socket();
+        boost::system::error_code ec;
+        if (!socket.non_blocking()) socket.non_blocking(true, ec);
+        std::size_t sent = ec ? 0 : socket.send(asio::buffer(text.data(), text.size()), 0, ec);
+        if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
+        if (sent == text.size()) co_return true;
+        text.remove_prefix(sent);
         stream_.expires_after(timeout_);
-        auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(text.data(), text.size()),
-                                                  asio::as_tuple(asio::use_awaitable));
+        auto [write_ec, n] = co_await asio::async_write(stream_, asio::buffer(text.data(), text.size()),
+                                                        asio::as_tuple(asio::use_awaitable));
         stream_.expires_never();
-        co_return !ec;
+        co_return !write_ec;
     }
 
 private:
