@@ -19,6 +19,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -31,6 +32,8 @@ namespace fs = std::filesystem;
 
 namespace omx::actor {
 namespace {
+
+constexpr std::chrono::milliseconds output_batch_window{10};
 
 void write_file(const fs::path& path, std::string_view text) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -216,10 +219,16 @@ std::vector<team::EventDraft> JobService::take_output(Slot& slot) {
     return events;
 }
 
+// Live output is committed in batches: what an agent prints within
+// `output_batch_window` shares one append and one sync — and when the agent
+// ends meanwhile, its result takes the batch along (take_output), so an
+// instant task costs one sync less.
 asio::awaitable<void> JobService::flush_output(std::string job_id) {
     Slot* slot = find_active(job_id);
     if (!slot) co_return;
     ++slot->busy;
+    asio::steady_timer window(strand_, output_batch_window);
+    co_await window.async_wait(asio::as_tuple(asio::use_awaitable));
     co_await slot->lock.async_lock();
     {
         AsyncLockGuard guard(slot->lock);
