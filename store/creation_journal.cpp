@@ -165,7 +165,8 @@ void CreationJournal::materialized(const std::string& job_id) {
 
 void CreationJournal::drop_if_unused(std::uint64_t n) {
     auto it = segments_.find(n);
-    if (it == segments_.end() || it->second.jobs > 0 || n == segments_.rbegin()->first) return;
+    if (it == segments_.end() || it->second.jobs > 0) return;
+    if (n == segments_.rbegin()->first && log_.is_open(it->second.key)) return; // the one appended to
     asio::co_spawn(executor_, drop(it->second.key, it->second.path), asio::detached);
     segments_.erase(it);
 }

@@ -202,6 +202,10 @@ std::optional<team::Job> FileStore::recover_job(const fs::path& dir) {
 std::vector<team::Job> FileStore::recover_journal() {
     std::vector<team::Job> jobs;
     for (auto& entry : journal_.read_all()) {
+        if (!is_canonical_uuid(entry.job_id)) { // never a path outside the root, whatever the file says
+            log::warn("creation journal line with a malformed job id skipped", {{"job", entry.job_id}});
+            continue;
+        }
         auto dir = job_dir(entry.job_id);
         std::error_code ec;
         auto size = fs::file_size(dir / events_file, ec);

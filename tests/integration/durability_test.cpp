@@ -594,6 +594,53 @@ BOOST_AUTO_TEST_CASE(record_tmp_leftovers_are_removed_at_start) {
     check_every_record(server.state_dir(), 2);
 }
 
+// (h) The creation journal: a job that never changed lives only there, is
+// folded from it after a restart (same job, same events), and gets its own
+// log at its first change; a journal line whose job id is not a UUID (a
+// damaged or forged file) is skipped and never names a path outside the root.
+BOOST_AUTO_TEST_CASE(journaled_jobs_survive_a_restart_and_odd_ids_are_ignored) {
+    OmxdProcess server;
+    server.start();
+    std::string id;
+    json::value job_before;
+    json::array events_before;
+    {
+        HttpClient http(server.port());
+        id = create_job(http, 1); // waits for approval: no change after its creation
+        job_before = get_json(http, "/v1/jobs/" + id);
+        events_before = all_events(http, id);
+    }
+    stop_cleanly(server);
+    const auto state = server.state_dir();
+    BOOST_REQUIRE(!fs::exists(state / id));
+    auto journaled = journal_only_jobs(state);
+    BOOST_REQUIRE_EQUAL(journaled.count(id), 1u);
+
+    // A forged line: the job's first line with its id replaced by a path.
+    auto victim = state.parent_path() / "victim";
+    fs::create_directories(victim);
+    write_file(victim / "keep.txt", "must survive");
+    auto line = journaled[id].substr(0, journaled[id].find('\n') + 1);
+    for (auto at = line.find(id); at != std::string::npos; at = line.find(id, at + 9))
+        line.replace(at, id.size(), "../victim");
+    fs::path segment;
+    for (const auto& e : fs::directory_iterator(state / ".journal")) segment = e.path();
+    write_file(segment, line, std::ios::app);
+
+    server.start();
+    BOOST_CHECK(fs::exists(victim / "keep.txt"));
+    HttpClient http(server.port());
+    BOOST_CHECK_EQUAL(get_json(http, "/v1/jobs/" + id), job_before);
+    BOOST_CHECK_EQUAL(all_events(http, id), events_before);
+    BOOST_CHECK(!fs::exists(state / id));
+    post_message(http, id, "the first change");
+    BOOST_CHECK(fs::exists(state / id / "events.jsonl"));
+    auto events_after = all_events(http, id); // throws unless the seqs run 1..N
+    BOOST_CHECK_EQUAL(events_after.size(), events_before.size() + 1);
+    stop_cleanly(server);
+    check_every_record(state, 1);
+}
+
 // (g) SIGTERM and SIGINT: an open SSE stream is ended, the exit code is 0, and
 // a restart finds everything (with --fsync interval, shutdown syncs the logs).
 void graceful_stop_with_open_stream(int sig, std::vector<std::string> args) {

@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <cctype>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -14,6 +15,15 @@ namespace {
 std::string slurp(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+bool looks_like_uuid(const std::string& id) {
+    if (id.size() != 36) return false;
+    for (std::size_t i = 0; i < id.size(); ++i) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? id[i] != '-' : !std::isxdigit(static_cast<unsigned char>(id[i]))) return false;
+    }
+    return true;
 }
 
 } // namespace
@@ -33,7 +43,9 @@ std::map<std::string, std::string> journal_only_jobs(const fs::path& state_dir) 
             boost::system::error_code parse_error;
             auto v = boost::json::parse(line, parse_error);
             if (parse_error || !v.is_object() || !v.as_object().contains("jobId")) continue;
-            jobs[std::string(v.as_object().at("jobId").as_string())] += line;
+            std::string id(v.as_object().at("jobId").as_string());
+            if (!looks_like_uuid(id)) continue; // omxd skips these too
+            jobs[id] += line;
         }
     }
     std::erase_if(jobs, [&](auto& kv) {

@@ -10,7 +10,8 @@
 namespace omx::test {
 
 // job id -> its journaled event lines (whole lines, in order), for every job in
-// the journal that has no events.jsonl of its own at least as long.
+// the journal that has no events.jsonl of its own at least as long (lines
+// whose jobId is not a UUID are skipped, as omxd skips them).
 std::map<std::string, std::string> journal_only_jobs(const std::filesystem::path& state_dir);
 
 // A job's event lines: its events.jsonl, or else its journaled lines ("" when neither).
