@@ -19,6 +19,7 @@
 #include "team/core/events.hpp"
 #include "team/core/json_codec.hpp"
 #include "tests/integration/team_helpers.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/journal_files.hpp"
 
 #include <signal.h>
@@ -554,8 +555,11 @@ BOOST_AUTO_TEST_CASE(kill9_at_random_moments_loses_nothing_acknowledged) {
             what << std::fixed << std::setprecision(2) << since(t0) << "s kill #" << k
                  << " (log omxd-" << k << ".log)";
             if (!status || !WIFSIGNALED(*status)) {
+                auto log = engine.process.stderr_text();
                 std::lock_guard lock(shared);
-                killer_error = "omxd did not die of SIGKILL: " + what.str();
+                killer_error = "omxd did not die of SIGKILL: " + what.str() + ": " +
+                               (status ? describe_wait_status(*status) : std::string("still running after 10 s")) +
+                               "; the end of its log:\n" + log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
                 break;
             }
             // The last restart is the main thread's: the test harness starts
