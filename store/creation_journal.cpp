@@ -2,6 +2,7 @@
 #include "store/creation_journal.hpp"
 
 #include "runtime/log.hpp"
+#include "store/read_file.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,8 +12,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -46,21 +45,6 @@ std::map<std::uint64_t, fs::path> segments_on_disk(const fs::path& dir) {
     return found;
 }
 
-std::string read_whole(const fs::path& path) {
-    std::string text;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + path.string());
-    char buf[1 << 16];
-    for (;;) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        text.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return text;
-}
-
 // The jobId of an event line, or "" when the line is not a readable event.
 std::string job_id_of(std::string_view line) {
     boost::system::error_code ec;
@@ -81,7 +65,9 @@ std::vector<CreationJournal::Journaled> CreationJournal::read_all() {
     for (auto& [n, path] : segments_on_disk(dir_)) {
         next_segment_ = std::max(next_segment_, n + 1);
         segments_.emplace(n, Segment{"journal/" + std::to_string(n), path, 0});
-        auto text = read_whole(path);
+        auto read = read_file(path);
+        if (!read) throw std::system_error(errno, std::generic_category(), "open " + path.string());
+        const std::string& text = *read;
         std::size_t pos = 0;
         for (auto nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', pos)) {
             auto line = std::string_view(text).substr(pos, nl + 1 - pos);

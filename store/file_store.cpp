@@ -2,6 +2,8 @@
 // through RecordWriter.
 #include "store/file_store.hpp"
 
+#include "store/read_file.hpp"
+
 #include "runtime/blocking_pool.hpp"
 #include "runtime/ids.hpp"
 #include "runtime/log.hpp"
@@ -29,28 +31,6 @@ namespace {
 
 constexpr const char* events_file = "events.jsonl";
 constexpr const char* record_file = "record.json";
-
-// The file from `from` to its end ("" when it cannot be read): one open, one
-// fstat, reads straight into the string (recovery reads every record this way).
-std::string read_file(const fs::path& path, std::uint64_t from = 0) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
-    std::string text;
-    struct stat st {};
-    if (::fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) > from) {
-        text.resize(static_cast<std::size_t>(static_cast<std::uint64_t>(st.st_size) - from));
-        std::size_t done = 0;
-        while (done < text.size()) {
-            ssize_t n = ::pread(fd, text.data() + done, text.size() - done, static_cast<off_t>(from + done));
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            done += static_cast<std::size_t>(n);
-        }
-        text.resize(done);
-    }
-    ::close(fd);
-    return text;
-}
 
 std::optional<team::Event> parse_event_line(std::string_view line) {
     boost::system::error_code ec;
@@ -99,7 +79,7 @@ struct Record {
 };
 
 std::optional<Record> read_record(const fs::path& path) {
-    auto text = read_file(path);
+    auto text = read_file(path).value_or("");
     if (text.empty()) return std::nullopt;
     boost::system::error_code ec;
     // The tree only lives until the job is decoded: one arena instead of a malloc
@@ -151,7 +131,7 @@ FileStore::CaughtUp FileStore::catch_up(const std::string& id, const fs::path& d
         out.log_size = record->log_size;
     }
     if (out.log_size == file_size) return out;
-    auto tail = read_file(log_path, out.log_size);
+    auto tail = read_file(log_path, out.log_size).value_or("");
     auto [bytes, applied] = apply_lines(out.job, id, tail);
     out.log_size += bytes;
     out.applied = applied;

@@ -1,32 +1,15 @@
 #include "tests/support/journal_files.hpp"
 
+#include "runtime/ids.hpp"
+#include "tests/support/temp_dir.hpp"
+
 #include <boost/json/parse.hpp>
 
-#include <cctype>
-#include <fstream>
-#include <iterator>
 #include <set>
 
 namespace fs = std::filesystem;
 
 namespace omx::test {
-namespace {
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-bool looks_like_uuid(const std::string& id) {
-    if (id.size() != 36) return false;
-    for (std::size_t i = 0; i < id.size(); ++i) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? id[i] != '-' : !std::isxdigit(static_cast<unsigned char>(id[i]))) return false;
-    }
-    return true;
-}
-
-} // namespace
 
 std::map<std::string, std::string> journal_only_jobs(const fs::path& state_dir) {
     std::map<std::string, std::string> jobs;
@@ -35,7 +18,7 @@ std::map<std::string, std::string> journal_only_jobs(const fs::path& state_dir) 
     for (auto it = fs::directory_iterator(state_dir / ".journal", ec); !ec && it != fs::directory_iterator(); ++it)
         if (it->path().extension() == ".jsonl") segments.insert(it->path());
     for (auto& segment : segments) {
-        auto text = slurp(segment);
+        auto text = read_file(segment);
         std::size_t pos = 0;
         for (auto nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', pos)) {
             auto line = text.substr(pos, nl + 1 - pos);
@@ -44,7 +27,7 @@ std::map<std::string, std::string> journal_only_jobs(const fs::path& state_dir) 
             auto v = boost::json::parse(line, parse_error);
             if (parse_error || !v.is_object() || !v.as_object().contains("jobId")) continue;
             std::string id(v.as_object().at("jobId").as_string());
-            if (!looks_like_uuid(id)) continue; // omxd skips these too
+            if (!omx::is_canonical_uuid(id)) continue; // omxd skips these too
             jobs[id] += line;
         }
     }
@@ -58,7 +41,7 @@ std::map<std::string, std::string> journal_only_jobs(const fs::path& state_dir) 
 
 std::string job_log_text(const fs::path& state_dir, const std::string& job_id) {
     auto log = state_dir / job_id / "events.jsonl";
-    if (fs::exists(log)) return slurp(log);
+    if (fs::exists(log)) return read_file(log);
     auto journaled = journal_only_jobs(state_dir);
     auto it = journaled.find(job_id);
     return it == journaled.end() ? std::string() : it->second;
