@@ -293,7 +293,8 @@ asio::awaitable<AttemptResult> AgentAttempt::State::run(asio::cancellation_state
     result.parsed = parser.finish(status.code.value_or(128 + status.signal.value_or(0)));
     result.stderrTail = std::string(utf8_tail(stderr_tail, stderr_tail_bytes));
     classify(result, ending);
-    result.durationMs = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    // The nearest millisecond: truncating would understate every attempt by half a millisecond on average.
+    result.durationMs = std::chrono::round<std::chrono::milliseconds>(Clock::now() - started).count();
     log->note(result.ok ? "finished: ok" : "finished: " + *result.errorClass + ": " + *result.error);
     log->flush();
     result.logBytesStored = log->stored();

@@ -97,11 +97,12 @@ int main(int argc, char** argv) {
 
     asio::io_context io(config.threads);
     asio::signal_set signals(io, SIGINT, SIGTERM);
-    // Mostly waiting on the disk: concurrent flushes of a batch's files (EventLog).
+    // Mostly waiting on the disk: concurrent flushes of a batch's files (EventLog),
+    // an attempt's files written while its start commits (JobService).
     omx::BlockingPool pool(8);
     auto app = asio::make_strand(io);
     omx::store::FileStore store(app, pool, config);
-    omx::actor::JobService jobs(app, config, store);
+    omx::actor::JobService jobs(app, config, store, pool);
     omx::api::HttpServer server(io, config, jobs);
     try {
         store.open();

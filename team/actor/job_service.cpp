@@ -57,9 +57,9 @@ std::string sse_data(std::string_view line) {
 
 } // namespace
 
-JobService::JobService(Strand app, const Config& config, store::FileStore& store)
-    : config_(config), store_(store), strand_(std::move(app)), agents_(config.max_agents),
-      worker_id_("omxd-" + random_hex(4)) {}
+JobService::JobService(Strand app, const Config& config, store::FileStore& store, BlockingPool& pool)
+    : agents_(config.max_agents), worker_id_("omxd-" + random_hex(4)), config_(config), store_(store), pool_(pool),
+      strand_(std::move(app)) {}
 
 JobService::~JobService() = default;
 

@@ -34,6 +34,7 @@
 
 namespace omx {
 class AsyncMutex;
+class BlockingPool;
 }
 namespace omx::store {
 class FileStore;
@@ -101,8 +102,8 @@ struct StreamStart {
 class JobService {
 public:
     using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
-    // `app` is the strand the store runs on too.
-    JobService(Strand app, const Config& config, store::FileStore& store);
+    // `app` is the strand the store runs on too; `pool` takes the blocking file work.
+    JobService(Strand app, const Config& config, store::FileStore& store, BlockingPool& pool);
     ~JobService();
 
     // Start-up: loads every job from the store (synchronous, before serving).
@@ -180,8 +181,10 @@ private:
     void wake_jobs(const std::deque<std::string>& ids);
     // Runs under the job's lock: spawns the agent and commits team.task.started.
     boost::asio::awaitable<bool> start_attempt(Slot& slot, const std::string& task_id);
+    // Commits the attempt's result: what `attempt` ran to, or `failed_before_start`.
     boost::asio::awaitable<void> finish_attempt(std::string job_id, std::string task_id,
-                                                std::shared_ptr<process::AgentAttempt> attempt);
+                                                std::shared_ptr<process::AgentAttempt> attempt,
+                                                std::optional<std::string> failed_before_start);
     void queue_output(Slot& slot, team::EventDraft event);
     boost::asio::awaitable<void> flush_output(std::string job_id);
     std::vector<team::EventDraft> take_output(Slot& slot);
@@ -202,6 +205,7 @@ private:
 
     const Config& config_;
     store::FileStore& store_;
+    BlockingPool& pool_;
     Strand strand_;
     std::unordered_map<std::string, std::unique_ptr<Slot>> active_;
     store::JobIndex index_;

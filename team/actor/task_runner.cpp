@@ -7,6 +7,7 @@
 #include "process/agent_command.hpp"
 #include "process/agent_env.hpp"
 #include "process/prompt.hpp"
+#include "runtime/blocking_pool.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/ids.hpp"
 #include "runtime/log.hpp"
@@ -19,6 +20,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
@@ -52,6 +54,11 @@ process::Feedback feedback_of(const team::Task& t) {
     return f;
 }
 
+struct AttemptFiles {
+    bool written = false;
+    std::optional<std::string> error;
+};
+
 double jitter() {
     thread_local std::mt19937_64 rng{std::random_device{}()};
     return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
@@ -84,11 +91,28 @@ asio::awaitable<bool> JobService::start_attempt(Slot& slot, const std::string& t
     std::string prompt = process::build_prompt(
         {task.role, job.request.task, task.name, dependencies, feedback_of(task), std::move(messages)});
 
+    // The attempt's files are written on the blocking pool while its start
+    // commits (inode allocation and the commit's sync overlap); the agent is
+    // spawned once both are done.
+    auto files = std::make_shared<AttemptFiles>();
+    pool_.post([this, strand = strand_, files, job_id = job.id, task_dir, prompt_file = paths.prompt_file, prompt,
+                dependencies_file = paths.dependency_outputs,
+                dependencies_json = process::dependency_outputs_json(dependencies)] {
+        try {
+            fs::create_directories(task_dir);
+            write_file(prompt_file, prompt);
+            write_file(dependencies_file, dependencies_json);
+        } catch (const std::exception& e) {
+            files->error = e.what();
+        }
+        asio::post(strand, [this, files, job_id] {
+            files->written = true;
+            if (auto* s = find_active(job_id)) s->wake.cancel();
+        });
+    });
+
     std::shared_ptr<process::AgentAttempt> attempt;
     try {
-        fs::create_directories(task_dir);
-        write_file(paths.prompt_file, prompt);
-        write_file(paths.dependency_outputs, process::dependency_outputs_json(dependencies));
         auto vars = process::job_variables({job, task, attempt_no, job.team.phase, prompt, paths, claim});
         auto command = process::resolve_command(job.request.provider, task.role, job.request.options.agentCommands,
                                                 config_.allow_request_commands, config_.server_env);
@@ -143,7 +167,17 @@ asio::awaitable<bool> JobService::start_attempt(Slot& slot, const std::string& t
     }
     auto& running = slot.attempts[task_id];
     running = RunningAttempt{claim, attempt, std::nullopt, 0, true, false, false};
-    asio::co_spawn(strand_, finish_attempt(job.id, task_id, attempt), asio::detached);
+    while (!files->written) {
+        slot.wake.expires_at(std::chrono::steady_clock::time_point::max());
+        co_await slot.wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    std::optional<std::string> failed;
+    if (files->error) {
+        log::error("cannot write an attempt's files", {{"job", job.id}, {"task", task_id}, {"error", *files->error}});
+        failed = "cannot write the attempt's files: " + *files->error;
+        running.finished = true;
+    }
+    asio::co_spawn(strand_, finish_attempt(job.id, task_id, attempt, std::move(failed)), asio::detached);
     // The pid is known once the agent is spawned (or the attempt already ended).
     while (!running.pid && !running.finished) {
         slot.wake.expires_at(std::chrono::steady_clock::time_point::max());
@@ -160,8 +194,15 @@ asio::awaitable<bool> JobService::start_attempt(Slot& slot, const std::string& t
 }
 
 asio::awaitable<void> JobService::finish_attempt(std::string job_id, std::string task_id,
-                                                 std::shared_ptr<process::AgentAttempt> attempt) {
-    process::AttemptResult r = co_await attempt->async_run();
+                                                 std::shared_ptr<process::AgentAttempt> attempt,
+                                                 std::optional<std::string> failed_before_start) {
+    process::AttemptResult r;
+    if (failed_before_start) {
+        r.errorClass = "exit";
+        r.error = std::move(failed_before_start);
+    } else {
+        r = co_await attempt->async_run();
+    }
     Slot* slot = find_active(job_id); // kept active while it has attempts
     auto& running = slot->attempts.at(task_id);
     running.finished = true;

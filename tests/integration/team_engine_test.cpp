@@ -1117,6 +1117,27 @@ BOOST_AUTO_TEST_CASE(a_missing_agent_binary_fails_the_task_clearly) {
     job_events(c, id);
 }
 
+// The attempt's files (prompt, dependency outputs) are written while its start
+// commits; when they cannot be, the attempt fails clearly and no agent runs.
+BOOST_AUTO_TEST_CASE(an_attempt_whose_files_cannot_be_written_fails_clearly) {
+    Engine e;
+    auto c = e.client();
+    auto id = create_job(c, team_job(e, "autopilot", {}, {{"requireApproval", true}, {"team", {{"maxFixAttempts", 0}}}}));
+    wait_status(c, id, "waiting_approval");
+    // A file where the run's tasks directory belongs: no task directory can be made.
+    auto run_dir = e.process.log_dir() / "runs" / id;
+    fs::create_directories(run_dir);
+    std::ofstream(run_dir / "tasks") << "in the way\n";
+    auto a = action(c, id, "approve");
+    BOOST_TEST_REQUIRE(a.status == 200, a.body);
+    auto job = wait_terminal(c, id);
+    BOOST_TEST_REQUIRE(str(job, "/status") == "failed", dump(job));
+    BOOST_TEST(contains(str(job, "/error"), "cannot write the attempt's files"), dump(job));
+    BOOST_TEST(recorded_attempts(e, id) == 0u);
+    BOOST_TEST(e.process.running());
+    job_events(c, id);
+}
+
 BOOST_AUTO_TEST_CASE(a_canceled_job_resumes_with_its_unapproved_job_gate_pending_again) {
     Engine e;
     auto c = e.client();
