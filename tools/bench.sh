@@ -70,7 +70,7 @@ cleanup() {
   for p in "${server_pids[@]}"; do wait "$p" 2>/dev/null || true; done
   [[ -n "${OMX_BENCH_KEEP:-}" ]] && { echo "kept $tmp"; return; }
   # Not in the background: deleting ~100 000 job files loads the disk (and on a
-  # journal-less ext4 slows inode allocation for ~30 s after), which would
+  # journal-less ext4 slows inode allocation for minutes after), which would
   # skew a bench started right after this one.
   echo "removing $tmp"
   rm -rf "$tmp"
@@ -84,12 +84,28 @@ else
   get_s=5 create_s=5 sse_events_1k=100 sse_events_10k=30 team_jobs=100 overhead_jobs=5
 fi
 
+# Microseconds to create one empty file in the scratch directory (the probe's
+# files stay until the end). On an ext4 without a journal, inodes freed in the
+# last 60-300 s are skipped one by one at each allocation: after mass deletions
+# this rises from ~15 us to ~400 us, and the team figures with it.
+file_create_us() {
+  python3 - "$tmp/fs-probe" <<'PY'
+import os, sys, time
+d = sys.argv[1]; os.makedirs(d)
+t = time.perf_counter()
+for i in range(256):
+    os.close(os.open(os.path.join(d, str(i)), os.O_CREAT | os.O_WRONLY, 0o644))
+print("%.0f" % ((time.perf_counter() - t) / 256 * 1e6))
+PY
+}
+
 machine() {
   echo "date:    $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
   echo "machine: $ncpu CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.1f GiB RAM", $2/1048576}' /proc/meminfo)"
   echo "kernel:  $(uname -sr)"
   echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at the start"
   echo "commit:  $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with local changes)')"
+  echo "disk:    $(file_create_us) us to create a file in $tmp (see docs/PERFORMANCE.md, measuring)"
   echo "pinning: omxd and baselines on CPU $SERVER_CPU, omx-bench on CPU $CLIENT_CPU; $runs run(s) per figure"
 }
 machine | tee "$out/machine.txt"
