@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build ccache git curl ca-certificates
   libboost1.81-all-dev libboost-json1.81-dev
-  libjemalloc-dev strace python3
+  libjemalloc-dev libhiredis-dev redis-server strace python3
   tmux chromium python3-prometheus-client
 )
 

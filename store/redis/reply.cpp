@@ -1,0 +1,37 @@
+#include "store/redis/reply.hpp"
+
+#include <charconv>
+
+namespace omx::redis {
+
+std::optional<std::string_view> Reply::as_text() const {
+    if (type == Type::string || type == Type::status) return std::string_view(text);
+    return std::nullopt;
+}
+
+std::optional<long long> Reply::as_integer() const {
+    if (type == Type::integer) return integer;
+    if (type != Type::string) return std::nullopt;
+    long long value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+std::string Reply::describe() const {
+    switch (type) {
+    case Type::nil: return "nil";
+    case Type::integer: return "(integer) " + std::to_string(integer);
+    case Type::string:
+    case Type::status:
+    case Type::error: return text;
+    case Type::array: {
+        std::string out = "[";
+        for (std::size_t i = 0; i < elements.size(); ++i) out += (i ? ", " : "") + elements[i].describe();
+        return out + "]";
+    }
+    }
+    return "?";
+}
+
+} // namespace omx::redis

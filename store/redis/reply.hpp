@@ -1,0 +1,40 @@
+// A Redis reply as an owned value (hiredis parses the protocol; reply.cpp
+// turns its redisReply tree into this). An error reply is a value, not an
+// exception: a failed command is an answer like any other.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace omx::redis {
+
+struct Reply {
+    enum class Type { nil, integer, string, status, error, array };
+    Type type = Type::nil;
+    long long integer = 0;
+    std::string text; // string, status, error
+    std::vector<Reply> elements;
+
+    bool is_nil() const { return type == Type::nil; }
+    bool is_error() const { return type == Type::error; }
+    bool is_array() const { return type == Type::array; }
+    // The text of a string or status reply; nullopt otherwise.
+    std::optional<std::string_view> as_text() const;
+    // An integer reply, or a string reply holding a whole number.
+    std::optional<long long> as_integer() const;
+    // For messages and logs: "nil", "(integer) 3", "ERR …", "[…]".
+    std::string describe() const;
+};
+
+// The connection failed (refused, lost, timed out) or Redis answered
+// something a caller could not use. Commands that fail this way may or may
+// not have been applied.
+struct RedisError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+} // namespace omx::redis
