@@ -1,0 +1,71 @@
+#include "store/redis/job_events.hpp"
+#include "store/redis/keys.hpp"
+
+#include <charconv>
+
+namespace asio = boost::asio;
+
+namespace omx::redis {
+namespace {
+
+// Stream entries [[id, [field, value, …]], …] → events (the 'e' field).
+std::vector<StoredEvent> events_of(const Reply& entries) {
+    std::vector<StoredEvent> out;
+    if (!entries.is_array()) return out;
+    for (auto& entry : entries.elements) {
+        if (!entry.is_array() || entry.elements.size() != 2) throw RedisError("an odd stream entry: " + entry.describe());
+        const std::string& id = entry.elements[0].text;
+        StoredEvent e;
+        auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), e.seq);
+        if (ec != std::errc() || end == id.data()) throw RedisError("a stream entry id that is no seq: " + id);
+        auto& fields = entry.elements[1].elements;
+        for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
+            if (fields[i].text == "e") e.line = fields[i + 1].text;
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+std::string next_id(std::uint64_t after) { return std::to_string(after + 1) + "-0"; }
+
+} // namespace
+
+asio::awaitable<AppendOutcome> JobEvents::append(Connection& c, const std::string& job_id, std::uint64_t first_seq,
+                                                 std::vector<std::string> lines,
+                                                 std::optional<std::uint64_t> fence_token) {
+    if (lines.empty()) co_return AppendOutcome{};
+    std::vector<std::string> args{fence_token ? std::to_string(*fence_token) : std::string(), std::to_string(first_seq)};
+    for (auto& l : lines) args.push_back(std::move(l));
+    std::vector<std::string> job_keys{keys::events(job_id), keys::fence(job_id)};
+    auto reply = co_await append_script_.run(c, std::move(job_keys), std::move(args), std::chrono::seconds(10));
+    if (reply.is_error()) {
+        if (reply.text.starts_with("FENCED ")) co_return AppendOutcome{AppendResult::fenced, reply.text.substr(7)};
+        if (reply.text.starts_with("SEQ ")) co_return AppendOutcome{AppendResult::seq_conflict, reply.text.substr(4)};
+        throw RedisError("appending events failed: " + reply.text);
+    }
+    co_return AppendOutcome{};
+}
+
+asio::awaitable<std::vector<StoredEvent>> JobEvents::read(Connection& c, const std::string& job_id,
+                                                          std::uint64_t after, std::size_t limit) {
+    std::vector<std::string> command{"XRANGE", keys::events(job_id), next_id(after), "+", "COUNT", std::to_string(limit)};
+    auto reply = co_await c.command(std::move(command), std::chrono::seconds(10));
+    if (reply.is_error()) throw RedisError("reading events failed: " + reply.text);
+    co_return events_of(reply);
+}
+
+asio::awaitable<std::vector<StoredEvent>> JobEvents::wait(Connection& c, const std::string& job_id,
+                                                          std::uint64_t after, std::size_t limit,
+                                                          std::chrono::milliseconds block) {
+    // XREAD returns entries with ids greater than the one given: the last seen.
+    std::vector<std::string> command{"XREAD", "COUNT", std::to_string(limit), "BLOCK", std::to_string(block.count()),
+                                     "STREAMS", keys::events(job_id), std::to_string(after) + "-0"};
+    auto reply = co_await c.command(std::move(command), block + std::chrono::seconds(10));
+    if (reply.is_error()) throw RedisError("waiting for events failed: " + reply.text);
+    if (reply.is_nil() || !reply.is_array() || reply.elements.empty()) co_return std::vector<StoredEvent>{};
+    auto& stream = reply.elements[0]; // [key, entries]
+    if (!stream.is_array() || stream.elements.size() != 2) throw RedisError("an odd XREAD reply: " + reply.describe());
+    co_return events_of(stream.elements[1]);
+}
+
+} // namespace omx::redis
