@@ -5,13 +5,12 @@
 #define BOOST_TEST_MODULE redis_connection
 #include "store/redis/connection.hpp"
 #include "tests/support/redis_server.hpp"
+#include "tests/support/run_coroutine.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <future>
@@ -31,20 +30,12 @@ Endpoint local(std::uint16_t port) {
     return e;
 }
 
-// Runs `f` (returning an awaitable) on a fresh io_context to completion.
-template <class F>
-auto run(F f) {
-    asio::io_context io;
-    auto future = asio::co_spawn(io, f(io.get_executor()), asio::use_future);
-    io.run();
-    return future.get();
-}
 
 } // namespace
 
 BOOST_AUTO_TEST_CASE(replies_of_every_type_and_binary_safe_arguments) {
     omx::test::RedisServer redis;
-    run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    omx::test::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
         auto c = co_await Connection::open(ex, local(redis.port()), timeout);
         std::string binary("a\r\nb\0c $3\r\n", 12);
         auto set = co_await call(*c, timeout, "SET", "k", binary);
@@ -73,7 +64,7 @@ BOOST_AUTO_TEST_CASE(replies_of_every_type_and_binary_safe_arguments) {
 BOOST_AUTO_TEST_CASE(concurrent_commands_are_pipelined_and_answered_in_order) {
     omx::test::RedisServer redis;
     constexpr int workers = 50, each = 40;
-    auto seen = run([&](asio::any_io_executor ex) -> asio::awaitable<std::set<long long>> {
+    auto seen = omx::test::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<std::set<long long>> {
         std::shared_ptr<Connection> c = co_await Connection::open(ex, local(redis.port()), timeout);
         auto values = std::make_shared<std::set<long long>>();
         auto mismatches = std::make_shared<int>(0);
@@ -105,7 +96,7 @@ BOOST_AUTO_TEST_CASE(concurrent_commands_are_pipelined_and_answered_in_order) {
 
 BOOST_AUTO_TEST_CASE(a_blocking_read_on_its_own_connection_gets_what_another_adds) {
     omx::test::RedisServer redis;
-    run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    omx::test::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
         std::shared_ptr<Connection> reader = co_await Connection::open(ex, local(redis.port()), timeout);
         auto writer = co_await Connection::open(ex, local(redis.port()), timeout);
         auto got = std::make_shared<Reply>();
@@ -130,7 +121,7 @@ BOOST_AUTO_TEST_CASE(a_blocking_read_on_its_own_connection_gets_what_another_add
 
 BOOST_AUTO_TEST_CASE(a_dead_server_fails_waiting_and_later_commands_and_aof_keeps_what_was_answered) {
     omx::test::RedisServer redis;
-    run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    omx::test::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
         std::shared_ptr<Connection> c = co_await Connection::open(ex, local(redis.port()), timeout);
         co_await call(*c, timeout, "SET", "kept", "yes");
         // A blocked command is waiting when the server dies.
@@ -178,7 +169,7 @@ BOOST_AUTO_TEST_CASE(a_dead_server_fails_waiting_and_later_commands_and_aof_keep
 
 BOOST_AUTO_TEST_CASE(a_silent_server_times_the_command_out_and_closes_the_connection) {
     omx::test::RedisServer redis;
-    run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    omx::test::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
         auto c = co_await Connection::open(ex, local(redis.port()), timeout);
         redis.pause();
         std::string error;
@@ -195,7 +186,7 @@ BOOST_AUTO_TEST_CASE(a_silent_server_times_the_command_out_and_closes_the_connec
 
 BOOST_AUTO_TEST_CASE(credentials_and_database_from_the_url) {
     omx::test::RedisServer redis;
-    run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    omx::test::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
         auto admin = co_await Connection::open(ex, local(redis.port()), timeout);
         co_await call(*admin, timeout, "SET", "where", "db0");
         auto set = co_await call(*admin, timeout, "CONFIG", "SET", "requirepass", "s3cr:t@x");

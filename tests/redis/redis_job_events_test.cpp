@@ -7,13 +7,12 @@
 #include "store/redis/job_events.hpp"
 #include "store/redis/lease.hpp"
 #include "tests/support/redis_server.hpp"
+#include "tests/support/run_coroutine.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/test/unit_test.hpp>
 
 namespace asio = boost::asio;
@@ -24,13 +23,6 @@ namespace {
 
 constexpr auto timeout = std::chrono::milliseconds(5000);
 
-template <class F>
-auto run(F f) {
-    asio::io_context io;
-    auto future = asio::co_spawn(io, f(io.get_executor()), asio::use_future);
-    io.run();
-    return future.get();
-}
 
 asio::awaitable<std::unique_ptr<Connection>> connect(asio::any_io_executor ex, const omx::test::RedisServer& redis) {
     Endpoint e;
@@ -63,7 +55,7 @@ std::vector<std::uint64_t> range(std::uint64_t first, std::uint64_t last) {
 
 BOOST_AUTO_TEST_CASE(seq_runs_from_one_without_gaps_and_a_second_writer_is_refused) {
     omx::test::RedisServer redis;
-    run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    omx::test::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
         auto c = co_await connect(ex, redis);
         JobEvents events;
         Leases leases;
@@ -94,7 +86,7 @@ BOOST_AUTO_TEST_CASE(seq_runs_from_one_without_gaps_and_a_second_writer_is_refus
 
 BOOST_AUTO_TEST_CASE(an_expired_owner_is_fenced_off_by_its_successor) {
     omx::test::RedisServer redis;
-    run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    omx::test::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
         auto c = co_await connect(ex, redis);
         JobEvents events;
         Leases leases;
@@ -128,7 +120,7 @@ BOOST_AUTO_TEST_CASE(an_expired_owner_is_fenced_off_by_its_successor) {
 
 BOOST_AUTO_TEST_CASE(a_blocking_reader_resumes_from_its_last_event_with_no_gap_and_no_duplicate) {
     omx::test::RedisServer redis;
-    auto received = run([&](asio::any_io_executor ex) -> asio::awaitable<std::vector<std::uint64_t>> {
+    auto received = omx::test::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<std::vector<std::uint64_t>> {
         auto writer = co_await connect(ex, redis);
         std::shared_ptr<Connection> reader_connection = co_await connect(ex, redis);
         auto events = std::make_shared<JobEvents>();
@@ -163,7 +155,7 @@ BOOST_AUTO_TEST_CASE(a_blocking_reader_resumes_from_its_last_event_with_no_gap_a
 
 BOOST_AUTO_TEST_CASE(appends_work_again_after_redis_restarts_and_aof_kept_every_answered_event) {
     omx::test::RedisServer redis;
-    run([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+    omx::test::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
         JobEvents events; // its loaded script is gone from Redis after the restart
         {
             auto c = co_await connect(ex, redis);
