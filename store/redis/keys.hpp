@@ -11,5 +11,12 @@ inline std::string job(const std::string& id, const char* what) { return "omx:jo
 inline std::string events(const std::string& id) { return job(id, "events"); } // stream, ids <seq>-0
 inline std::string lease(const std::string& id) { return job(id, "lease"); }   // "<worker> <token>", PX
 inline std::string fence(const std::string& id) { return job(id, "fence"); }   // the last token handed out
+inline std::string record(const std::string& id) { return job(id, "record"); } // hash: version, json
+
+inline const std::string all_jobs = "omx:jobs:all"; // sorted set: id by creation time (ms)
+inline std::string jobs_with_status(const std::string& status) { return "omx:jobs:status:" + status; } // by update time
+inline const std::string queue = "omx:queue";        // stream of job ids to run, group "workers"
+inline const std::string queue_group = "workers";
+inline std::string idempotency(const std::string& key) { return "omx:idem:" + key; } // "<jobId> <request hash>", EX 1 day
 
 } // namespace omx::redis::keys

@@ -1,0 +1,84 @@
+#include "store/redis/work_queue.hpp"
+#include "store/redis/keys.hpp"
+
+namespace asio = boost::asio;
+
+namespace omx::redis {
+namespace {
+
+constexpr std::chrono::seconds command_timeout{10};
+
+// [[id, [job, <id>]], …]; entries deleted meanwhile come back as [id, nil] and are skipped.
+std::vector<QueueEntry> entries_of(const Reply& entries) {
+    std::vector<QueueEntry> out;
+    if (!entries.is_array()) return out;
+    for (auto& e : entries.elements) {
+        if (!e.is_array() || e.elements.size() != 2 || !e.elements[1].is_array()) continue;
+        auto& fields = e.elements[1].elements;
+        for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
+            if (fields[i].text == "job") out.push_back({e.elements[0].text, fields[i + 1].text});
+    }
+    return out;
+}
+
+void check(const Reply& r, const char* what) {
+    if (r.is_error()) throw RedisError(std::string(what) + ": " + r.text);
+}
+
+} // namespace
+
+asio::awaitable<void> WorkQueue::ensure(Connection& c) {
+    std::vector<std::string> create{"XGROUP", "CREATE", keys::queue, keys::queue_group, "0", "MKSTREAM"};
+    auto r = co_await c.command(std::move(create), command_timeout);
+    if (r.is_error() && !r.text.starts_with("BUSYGROUP")) throw RedisError("creating the work queue failed: " + r.text);
+}
+
+asio::awaitable<std::string> WorkQueue::enqueue(Connection& c, const std::string& job_id) {
+    std::vector<std::string> add{"XADD", keys::queue, "*", "job", job_id};
+    auto r = co_await c.command(std::move(add), command_timeout);
+    check(r, "queueing a job failed");
+    co_return r.text;
+}
+
+asio::awaitable<std::vector<QueueEntry>> WorkQueue::take_new(Connection& c, const std::string& worker,
+                                                             std::size_t count, std::chrono::milliseconds block) {
+    std::vector<std::string> read{"XREADGROUP", "GROUP", keys::queue_group, worker, "COUNT", std::to_string(count)};
+    if (block.count() > 0) {
+        read.push_back("BLOCK");
+        read.push_back(std::to_string(block.count()));
+    }
+    read.insert(read.end(), {"STREAMS", keys::queue, ">"});
+    auto r = co_await c.command(std::move(read), block + command_timeout);
+    check(r, "reading the work queue failed");
+    if (!r.is_array() || r.elements.empty()) co_return std::vector<QueueEntry>{};
+    auto& stream = r.elements[0]; // [key, entries]
+    if (!stream.is_array() || stream.elements.size() != 2) throw RedisError("an odd XREADGROUP reply: " + r.describe());
+    co_return entries_of(stream.elements[1]);
+}
+
+asio::awaitable<std::vector<QueueEntry>> WorkQueue::take_over(Connection& c, const std::string& worker,
+                                                              std::chrono::milliseconds min_idle, std::size_t count) {
+    std::vector<QueueEntry> out;
+    std::string cursor = "0-0";
+    do { // XAUTOCLAIM scans the pending list in pages: [next cursor, entries, deleted ids]
+        std::vector<std::string> claim{"XAUTOCLAIM", keys::queue, keys::queue_group, worker,
+                                       std::to_string(min_idle.count()), cursor, "COUNT", std::to_string(count)};
+        auto r = co_await c.command(std::move(claim), command_timeout);
+        check(r, "taking over queued jobs failed");
+        if (!r.is_array() || r.elements.size() < 2) throw RedisError("an odd XAUTOCLAIM reply: " + r.describe());
+        for (auto& e : entries_of(r.elements[1])) out.push_back(std::move(e));
+        cursor = r.elements[0].text;
+    } while (cursor != "0-0" && out.size() < count);
+    co_return out;
+}
+
+asio::awaitable<void> WorkQueue::ack(Connection& c, const std::string& entry_id) {
+    std::vector<std::string> acked{"XACK", keys::queue, keys::queue_group, entry_id};
+    auto r = co_await c.command(std::move(acked), command_timeout);
+    check(r, "acknowledging a queued job failed");
+    std::vector<std::string> removed{"XDEL", keys::queue, entry_id};
+    r = co_await c.command(std::move(removed), command_timeout);
+    check(r, "removing a queued job failed");
+}
+
+} // namespace omx::redis
