@@ -46,8 +46,6 @@ public:
     bool is_up() const;
     // Why Redis is not reachable ("" while it is).
     const std::string& last_error() const { return last_error_; }
-    const Endpoint& endpoint() const { return where_; }
-    const ClientOptions& options() const { return options_; }
 
 private:
     boost::asio::awaitable<void> keep_connected();

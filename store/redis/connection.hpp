@@ -21,6 +21,9 @@
 
 namespace omx::redis {
 
+// How long the store's own (non-blocking) commands may take.
+inline constexpr std::chrono::seconds command_timeout{10};
+
 class Connection {
 public:
     // Connects (within `timeout`), then AUTH and SELECT as the endpoint says.

@@ -37,7 +37,7 @@ asio::awaitable<AppendOutcome> JobEvents::append(Connection& c, const std::strin
     std::vector<std::string> args{fence_token ? std::to_string(*fence_token) : std::string(), std::to_string(first_seq)};
     for (auto& l : lines) args.push_back(std::move(l));
     std::vector<std::string> job_keys{keys::events(job_id), keys::fence(job_id)};
-    auto reply = co_await append_script_.run(c, std::move(job_keys), std::move(args), std::chrono::seconds(10));
+    auto reply = co_await append_script_.run(c, std::move(job_keys), std::move(args), command_timeout);
     if (reply.is_error()) {
         if (reply.text.starts_with("FENCED ")) co_return AppendOutcome{AppendResult::fenced, reply.text.substr(7)};
         if (reply.text.starts_with("SEQ ")) co_return AppendOutcome{AppendResult::seq_conflict, reply.text.substr(4)};
@@ -49,9 +49,8 @@ asio::awaitable<AppendOutcome> JobEvents::append(Connection& c, const std::strin
 asio::awaitable<std::vector<StoredEvent>> JobEvents::read(Connection& c, const std::string& job_id,
                                                           std::uint64_t after, std::size_t limit) {
     std::vector<std::string> command{"XRANGE", keys::events(job_id), next_id(after), "+", "COUNT", std::to_string(limit)};
-    auto reply = co_await c.command(std::move(command), std::chrono::seconds(10));
-    if (reply.is_error()) throw RedisError("reading events failed: " + reply.text);
-    co_return events_of(reply);
+    auto reply = co_await c.command(std::move(command), command_timeout);
+    co_return events_of(checked(reply, "reading events"));
 }
 
 asio::awaitable<std::vector<StoredEvent>> JobEvents::wait(Connection& c, const std::string& job_id,
@@ -60,12 +59,9 @@ asio::awaitable<std::vector<StoredEvent>> JobEvents::wait(Connection& c, const s
     // XREAD returns entries with ids greater than the one given: the last seen.
     std::vector<std::string> command{"XREAD", "COUNT", std::to_string(limit), "BLOCK", std::to_string(block.count()),
                                      "STREAMS", keys::events(job_id), std::to_string(after) + "-0"};
-    auto reply = co_await c.command(std::move(command), block + std::chrono::seconds(10));
-    if (reply.is_error()) throw RedisError("waiting for events failed: " + reply.text);
-    if (reply.is_nil() || !reply.is_array() || reply.elements.empty()) co_return std::vector<StoredEvent>{};
-    auto& stream = reply.elements[0]; // [key, entries]
-    if (!stream.is_array() || stream.elements.size() != 2) throw RedisError("an odd XREAD reply: " + reply.describe());
-    co_return events_of(stream.elements[1]);
+    auto reply = co_await c.command(std::move(command), block + command_timeout);
+    const Reply* entries = single_stream_entries(checked(reply, "waiting for events"));
+    co_return entries ? events_of(*entries) : std::vector<StoredEvent>{};
 }
 
 } // namespace omx::redis

@@ -1,38 +1,30 @@
 #include "store/redis/records.hpp"
 #include "store/redis/keys.hpp"
 
-#include <algorithm>
+#include "team/core/enums.hpp"
 
 namespace asio = boost::asio;
 
 namespace omx::redis {
 namespace {
-constexpr std::chrono::seconds command_timeout{10};
 constexpr int idempotency_seconds = 86400;
 } // namespace
 
-const std::vector<std::string>& Records::statuses() {
-    static const std::vector<std::string> all{"queued", "running", "waiting_approval", "succeeded", "failed", "canceled"};
-    return all;
-}
-
 asio::awaitable<bool> Records::put(Connection& c, const std::string& job_id, std::uint64_t expected,
                                    const std::string& json, const RecordIndexing& indexing) {
-    if (std::find(statuses().begin(), statuses().end(), indexing.status) == statuses().end())
-        throw RedisError("not a job status: " + indexing.status);
+    if (!team::parse_job_status(indexing.status)) throw RedisError("not a job status: " + indexing.status);
     std::vector<std::string> record_keys{keys::record(job_id), keys::all_jobs};
-    for (auto& s : statuses()) record_keys.push_back(keys::jobs_with_status(s));
+    for (auto s : team::all_job_statuses()) record_keys.push_back(keys::jobs_with_status(std::string(team::to_string(s))));
     std::vector<std::string> args{std::to_string(expected), json, job_id, keys::jobs_with_status(indexing.status),
                                   std::to_string(indexing.created_at), std::to_string(indexing.updated_at)};
     auto r = co_await put_.run(c, std::move(record_keys), std::move(args), command_timeout);
-    if (r.is_error()) throw RedisError("writing a job record failed: " + r.text);
-    co_return r.as_integer().value_or(0) != 0;
+    co_return checked(r, "writing a job record").as_integer().value_or(0) != 0;
 }
 
 asio::awaitable<std::optional<StoredRecord>> Records::get(Connection& c, const std::string& job_id) {
     std::vector<std::string> read{"HMGET", keys::record(job_id), "version", "json"};
     auto r = co_await c.command(std::move(read), command_timeout);
-    if (r.is_error()) throw RedisError("reading a job record failed: " + r.text);
+    checked(r, "reading a job record");
     if (!r.is_array() || r.elements.size() != 2 || r.elements[0].is_nil()) co_return std::nullopt;
     auto version = r.elements[0].as_integer();
     if (!version || *version <= 0) throw RedisError("a job record without a version: " + job_id);
@@ -41,13 +33,12 @@ asio::awaitable<std::optional<StoredRecord>> Records::get(Connection& c, const s
 
 asio::awaitable<std::vector<std::string>> Records::list(Connection& c, const std::string& status, std::size_t offset,
                                                         std::size_t limit) {
-    std::string key = status.empty() ? keys::all_jobs : keys::jobs_with_status(status);
-    std::vector<std::string> range{"ZREVRANGE", key, std::to_string(offset), std::to_string(offset + limit - 1)};
     std::vector<std::string> ids;
     if (limit == 0) co_return ids;
+    std::string key = status.empty() ? keys::all_jobs : keys::jobs_with_status(status);
+    std::vector<std::string> range{"ZREVRANGE", key, std::to_string(offset), std::to_string(offset + limit - 1)};
     auto r = co_await c.command(std::move(range), command_timeout);
-    if (r.is_error()) throw RedisError("listing jobs failed: " + r.text);
-    for (auto& e : r.elements) ids.push_back(e.text);
+    for (auto& e : checked(r, "listing jobs").elements) ids.push_back(e.text);
     co_return ids;
 }
 
@@ -56,8 +47,7 @@ asio::awaitable<std::optional<IdempotencyHit>> Records::claim_key(Connection& c,
     std::vector<std::string> set{"SET", keys::idempotency(key), mine.job_id + " " + mine.request_hash,
                                  "NX", "EX", std::to_string(idempotency_seconds), "GET"};
     auto r = co_await c.command(std::move(set), command_timeout);
-    if (r.is_error()) throw RedisError("claiming an idempotency key failed: " + r.text);
-    if (r.is_nil()) co_return std::nullopt; // ours now
+    if (checked(r, "claiming an idempotency key").is_nil()) co_return std::nullopt; // ours now
     auto space = r.text.find(' ');
     if (space == std::string::npos) throw RedisError("an odd idempotency entry: " + r.text);
     co_return IdempotencyHit{r.text.substr(0, space), r.text.substr(space + 1)};

@@ -44,8 +44,6 @@ public:
     static boost::asio::awaitable<std::optional<IdempotencyHit>> claim_key(Connection& c, const std::string& key,
                                                                           const IdempotencyHit& mine);
 
-    static const std::vector<std::string>& statuses();
-
 private:
     Script put_{R"lua(
 -- KEYS: record, all jobs, the status sets. ARGV: expected version, json, id, its status set, created, updated

@@ -18,6 +18,18 @@ std::optional<long long> Reply::as_integer() const {
     return value;
 }
 
+const Reply& checked(const Reply& r, std::string_view what) {
+    if (r.is_error()) throw RedisError(std::string(what) + " failed: " + r.text);
+    return r;
+}
+
+const Reply* single_stream_entries(const Reply& r) {
+    if (r.is_nil() || (r.is_array() && r.elements.empty())) return nullptr;
+    if (!r.is_array() || !r.elements[0].is_array() || r.elements[0].elements.size() != 2)
+        throw RedisError("an odd stream read reply: " + r.describe());
+    return &r.elements[0].elements[1];
+}
+
 std::string Reply::describe() const {
     switch (type) {
     case Type::nil: return "nil";

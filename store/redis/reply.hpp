@@ -37,4 +37,11 @@ struct RedisError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// `r` itself, or RedisError("<what> failed: <Redis's error>") for an error reply.
+const Reply& checked(const Reply& r, std::string_view what);
+
+// The entries of the single stream an XREAD/XREADGROUP reply names
+// ([[key, entries]]); nullptr when none came (nil). Throws on another shape.
+const Reply* single_stream_entries(const Reply& r);
+
 } // namespace omx::redis

@@ -6,8 +6,6 @@ namespace asio = boost::asio;
 namespace omx::redis {
 namespace {
 
-constexpr std::chrono::seconds command_timeout{10};
-
 // [[id, [job, <id>]], …]; entries deleted meanwhile come back as [id, nil] and are skipped.
 std::vector<QueueEntry> entries_of(const Reply& entries) {
     std::vector<QueueEntry> out;
@@ -21,10 +19,6 @@ std::vector<QueueEntry> entries_of(const Reply& entries) {
     return out;
 }
 
-void check(const Reply& r, const char* what) {
-    if (r.is_error()) throw RedisError(std::string(what) + ": " + r.text);
-}
-
 } // namespace
 
 asio::awaitable<void> WorkQueue::ensure(Connection& c) {
@@ -36,8 +30,7 @@ asio::awaitable<void> WorkQueue::ensure(Connection& c) {
 asio::awaitable<std::string> WorkQueue::enqueue(Connection& c, const std::string& job_id) {
     std::vector<std::string> add{"XADD", keys::queue, "*", "job", job_id};
     auto r = co_await c.command(std::move(add), command_timeout);
-    check(r, "queueing a job failed");
-    co_return r.text;
+    co_return checked(r, "queueing a job").text;
 }
 
 asio::awaitable<std::vector<QueueEntry>> WorkQueue::take_new(Connection& c, const std::string& worker,
@@ -49,11 +42,8 @@ asio::awaitable<std::vector<QueueEntry>> WorkQueue::take_new(Connection& c, cons
     }
     read.insert(read.end(), {"STREAMS", keys::queue, ">"});
     auto r = co_await c.command(std::move(read), block + command_timeout);
-    check(r, "reading the work queue failed");
-    if (!r.is_array() || r.elements.empty()) co_return std::vector<QueueEntry>{};
-    auto& stream = r.elements[0]; // [key, entries]
-    if (!stream.is_array() || stream.elements.size() != 2) throw RedisError("an odd XREADGROUP reply: " + r.describe());
-    co_return entries_of(stream.elements[1]);
+    const Reply* entries = single_stream_entries(checked(r, "reading the work queue"));
+    co_return entries ? entries_of(*entries) : std::vector<QueueEntry>{};
 }
 
 asio::awaitable<std::vector<QueueEntry>> WorkQueue::take_over(Connection& c, const std::string& worker,
@@ -64,7 +54,7 @@ asio::awaitable<std::vector<QueueEntry>> WorkQueue::take_over(Connection& c, con
         std::vector<std::string> claim{"XAUTOCLAIM", keys::queue, keys::queue_group, worker,
                                        std::to_string(min_idle.count()), cursor, "COUNT", std::to_string(count)};
         auto r = co_await c.command(std::move(claim), command_timeout);
-        check(r, "taking over queued jobs failed");
+        checked(r, "taking over queued jobs");
         if (!r.is_array() || r.elements.size() < 2) throw RedisError("an odd XAUTOCLAIM reply: " + r.describe());
         for (auto& e : entries_of(r.elements[1])) out.push_back(std::move(e));
         cursor = r.elements[0].text;
@@ -75,10 +65,10 @@ asio::awaitable<std::vector<QueueEntry>> WorkQueue::take_over(Connection& c, con
 asio::awaitable<void> WorkQueue::ack(Connection& c, const std::string& entry_id) {
     std::vector<std::string> acked{"XACK", keys::queue, keys::queue_group, entry_id};
     auto r = co_await c.command(std::move(acked), command_timeout);
-    check(r, "acknowledging a queued job failed");
+    checked(r, "acknowledging a queued job");
     std::vector<std::string> removed{"XDEL", keys::queue, entry_id};
     r = co_await c.command(std::move(removed), command_timeout);
-    check(r, "removing a queued job failed");
+    checked(r, "removing a queued job");
 }
 
 } // namespace omx::redis

@@ -59,6 +59,16 @@ struct AttemptFiles {
     std::optional<std::string> error;
 };
 
+// Sleeps on a job's wake timer until done() holds; whoever changes what done()
+// looks at cancels the timer.
+template <class Done>
+asio::awaitable<void> sleep_until(asio::steady_timer& wake, Done done) {
+    while (!done()) {
+        wake.expires_at(std::chrono::steady_clock::time_point::max());
+        co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+}
+
 double jitter() {
     thread_local std::mt19937_64 rng{std::random_device{}()};
     return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
@@ -167,10 +177,8 @@ asio::awaitable<bool> JobService::start_attempt(Slot& slot, const std::string& t
     }
     auto& running = slot.attempts[task_id];
     running = RunningAttempt{claim, attempt, std::nullopt, 0, true, false, false};
-    while (!files->written) {
-        slot.wake.expires_at(std::chrono::steady_clock::time_point::max());
-        co_await slot.wake.async_wait(asio::as_tuple(asio::use_awaitable));
-    }
+    auto written = [files] { return files->written; }; // named: GCC 12 mishandles a lambda temporary in co_await
+    co_await sleep_until(slot.wake, written);
     std::optional<std::string> failed;
     if (files->error) {
         log::error("cannot write an attempt's files", {{"job", job.id}, {"task", task_id}, {"error", *files->error}});
@@ -179,10 +187,8 @@ asio::awaitable<bool> JobService::start_attempt(Slot& slot, const std::string& t
     }
     asio::co_spawn(strand_, finish_attempt(job.id, task_id, attempt, std::move(failed)), asio::detached);
     // The pid is known once the agent is spawned (or the attempt already ended).
-    while (!running.pid && !running.finished) {
-        slot.wake.expires_at(std::chrono::steady_clock::time_point::max());
-        co_await slot.wake.async_wait(asio::as_tuple(asio::use_awaitable));
-    }
+    auto spawned_or_ended = [&running] { return running.pid || running.finished; };
+    co_await sleep_until(slot.wake, spawned_or_ended);
     slot.poked = true; // the wake timer served as the start signal: let the runner look again
     running.starting = false;
     if (running.pid) { // like the heartbeat fields, kept in the record only (the event came first)

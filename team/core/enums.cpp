@@ -84,6 +84,15 @@ std::optional<TaskStatus> parse_task_status(std::string_view s) {
 }
 std::optional<Phase> parse_phase(std::string_view s) { return value_of(phase_names, s); }
 
+const std::array<JobStatus, 6>& all_job_statuses() {
+    static const std::array<JobStatus, 6> all = [] {
+        std::array<JobStatus, 6> out{};
+        for (std::size_t i = 0; i < out.size(); ++i) out[i] = job_status_names[i].first;
+        return out;
+    }();
+    return all;
+}
+
 bool is_terminal(JobStatus s) {
     return s == JobStatus::succeeded || s == JobStatus::failed || s == JobStatus::canceled;
 }

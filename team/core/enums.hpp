@@ -3,6 +3,7 @@
 
 #include "team/core/types.hpp"
 
+#include <array>
 #include <optional>
 #include <string_view>
 
@@ -23,6 +24,9 @@ std::optional<JobStatus> parse_job_status(std::string_view);
 std::optional<ApprovalState> parse_approval_state(std::string_view);
 std::optional<TaskStatus> parse_task_status(std::string_view);
 std::optional<Phase> parse_phase(std::string_view);
+
+// Every job status, in the order of the enum.
+const std::array<JobStatus, 6>& all_job_statuses();
 
 bool is_terminal(JobStatus);
 bool is_finished(TaskStatus); // succeeded, failed or canceled
