@@ -74,10 +74,6 @@ double since(Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 void write_text(const fs::path& p, const std::string& text) {
     std::ofstream out(p, std::ios::binary | std::ios::trunc);
@@ -112,7 +108,7 @@ struct AgentStart {
 
 std::vector<AgentStart> agent_starts(const fs::path& record) {
     std::vector<AgentStart> out;
-    std::istringstream in(slurp(record / "agents.log"));
+    std::istringstream in(omx::test::read_file(record / "agents.log"));
     std::string line;
     while (std::getline(in, line)) {
         std::istringstream l(line);
@@ -129,10 +125,12 @@ std::vector<AgentStart> agent_starts(const fs::path& record) {
 std::map<long, std::string> agent_processes(const std::string& marker) {
     std::map<long, std::string> found;
     std::error_code ec;
+    // read_file, not an istreambuf_iterator: a /proc file of a process that
+    // exits meanwhile fails with ESRCH, which must not escape and abort the test.
     for (auto& entry : fs::directory_iterator("/proc", ec)) {
         auto name = entry.path().filename().string();
         if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::string env = slurp(entry.path() / "environ");
+        std::string env = omx::test::read_file(entry.path() / "environ");
         if (env.find(marker) == std::string::npos) continue;
         constexpr std::string_view var = "OMX_CLAIM_TOKEN=";
         for (std::size_t at = 0; at < env.size();) {
@@ -140,7 +138,7 @@ std::map<long, std::string> agent_processes(const std::string& marker) {
             if (end == std::string::npos) end = env.size();
             std::string_view entry_text(env.data() + at, end - at);
             if (entry_text.starts_with(var)) {
-                std::string stat = slurp(entry.path() / "stat");
+                std::string stat = omx::test::read_file(entry.path() / "stat");
                 auto close = stat.rfind(')');
                 bool zombie = close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
                 if (!zombie) found[std::stol(name)] = std::string(entry_text.substr(var.size()));
@@ -153,7 +151,7 @@ std::map<long, std::string> agent_processes(const std::string& marker) {
 }
 
 std::string command_of(long pid) {
-    std::string cmd = slurp("/proc/" + std::to_string(pid) + "/cmdline");
+    std::string cmd = omx::test::read_file("/proc/" + std::to_string(pid) + "/cmdline");
     std::replace(cmd.begin(), cmd.end(), '\0', ' ');
     return cmd.substr(0, 160);
 }
@@ -168,7 +166,7 @@ struct DiskLog {
 
 DiskLog read_disk_log(const fs::path& dir) {
     DiskLog out;
-    auto text = slurp(dir / "events.jsonl");
+    auto text = omx::test::read_file(dir / "events.jsonl");
     if (text.empty()) {
         out.problems.push_back("empty or missing events.jsonl");
         return out;
@@ -234,7 +232,7 @@ std::vector<std::string> fold_problems(const fs::path& dir, const std::vector<js
         std::vector<team::Event> typed;
         for (auto& e : events)
             typed.push_back(team::event_from_json(e));
-        auto record_text = slurp(dir / "record.json");
+        auto record_text = omx::test::read_file(dir / "record.json");
         if (record_text.empty()) return {"no record.json"};
         auto record = parse(record_text);
         if (num(record, "/lastSeq") != static_cast<std::int64_t>(typed.size()))
@@ -1198,7 +1196,7 @@ BOOST_AUTO_TEST_CASE(every_agent_finds_its_start_event_on_disk_when_it_begins) {
         BOOST_TEST(str(wait_terminal(c, id, 60s), "/status") == "succeeded");
 
     std::size_t starts = 0, missing = 0;
-    std::istringstream in(slurp(announced));
+    std::istringstream in(omx::test::read_file(announced));
     std::string job, task, attempt, found;
     while (in >> job >> task >> attempt >> found) {
         ++starts;
