@@ -1,7 +1,7 @@
 // Dispatch from route to handler, and the helpers the handlers share.
 #include "api/handlers.hpp"
 
-#include "team/actor/job_service.hpp"
+#include "team/actor/job_api.hpp"
 
 #include <boost/json/parse.hpp>
 

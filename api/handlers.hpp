@@ -12,14 +12,14 @@
 #include <variant>
 
 namespace omx::actor {
-class JobService;
+class JobApi;
 enum class Failure;
 }
 
 namespace omx::api {
 
 struct ApiContext {
-    actor::JobService& jobs;
+    actor::JobApi& jobs;
     const Config& config;
 };
 

@@ -5,7 +5,7 @@
 #include "api/validate_job.hpp"
 #include "api/validate_mailbox.hpp"
 #include "api/views.hpp"
-#include "team/actor/job_service.hpp"
+#include "team/actor/job_api.hpp"
 #include "team/core/derive.hpp"
 #include "team/core/enums.hpp"
 #include "team/core/json_codec.hpp"

@@ -2,7 +2,7 @@
 #include "api/handlers.hpp"
 
 #include "api/query.hpp"
-#include "team/actor/job_service.hpp"
+#include "team/actor/job_api.hpp"
 
 #include <boost/json/parse.hpp>
 

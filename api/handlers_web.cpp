@@ -5,7 +5,7 @@
 
 #include "api/web_assets.hpp"
 #include "runtime/metrics.hpp"
-#include "team/actor/job_service.hpp"
+#include "team/actor/job_api.hpp"
 
 #include <fstream>
 #include <map>

@@ -7,7 +7,7 @@
 #include "api/sse.hpp"
 #include "runtime/log.hpp"
 #include "runtime/metrics.hpp"
-#include "team/actor/job_service.hpp"
+#include "team/actor/job_api.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -105,7 +105,7 @@ struct HttpServer::Impl {
         bool idle = true; // waiting for the next request: safe to close at shutdown
     };
 
-    Impl(asio::io_context& io, const Config& c, actor::JobService& jobs)
+    Impl(asio::io_context& io, const Config& c, actor::JobApi& jobs)
         : io(io), config(c), acceptor(asio::make_strand(io)), ctx{jobs, c} {}
 
     asio::io_context& io;
@@ -295,6 +295,8 @@ asio::awaitable<bool> HttpServer::Impl::serve_one(SessionState& state, beast::fl
     } else {
         try {
             res = co_await answer(*req, stream_request, label);
+        } catch (const actor::StoreUnavailable& e) {
+            res = error_response(503, e.what());
         } catch (const std::exception& e) {
             log::error("request failed", {{"rid", id}, {"error", e.what()}});
             res = error_response(500, "Internal Server Error");
@@ -326,7 +328,7 @@ asio::awaitable<void> HttpServer::Impl::serve_stream(beast::tcp_stream& stream, 
     log::info("stream closed", {{"rid", request.rid}, {"method", request.req.method}, {"path", request.req.path}});
 }
 
-HttpServer::HttpServer(asio::io_context& io, const Config& config, actor::JobService& jobs)
+HttpServer::HttpServer(asio::io_context& io, const Config& config, actor::JobApi& jobs)
     : impl_(std::make_unique<Impl>(io, config, jobs)) {}
 
 HttpServer::~HttpServer() = default;

@@ -12,14 +12,14 @@
 #include <memory>
 
 namespace omx::actor {
-class JobService;
+class JobApi;
 }
 
 namespace omx::api {
 
 class HttpServer {
 public:
-    HttpServer(boost::asio::io_context& io, const Config& config, actor::JobService& jobs);
+    HttpServer(boost::asio::io_context& io, const Config& config, actor::JobApi& jobs);
     ~HttpServer();
 
     // Binds and listens; throws std::runtime_error with a one-line reason.

@@ -4,7 +4,7 @@
 #include "api/query.hpp"
 #include "runtime/metrics.hpp"
 #include "team/actor/event_stream.hpp"
-#include "team/actor/job_service.hpp"
+#include "team/actor/job_api.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>

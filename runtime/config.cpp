@@ -116,12 +116,19 @@ const std::vector<Option>& options() {
          }},
         {"--time-scale", "OMX_TIME_SCALE", "F", "multiply every duration the server uses (default 1)",
          [](Config& c, const std::string& s) { c.time_scale = parse_positive("--time-scale", s); }},
-        {"--role", "OMX_ROLE", "api|all", "all: serve the API and run jobs (default); api: serve the API only",
+        {"--role", "OMX_ROLE", "api|worker|all",
+         "all: serve the API and run jobs (default); api: serve the API only; worker: run jobs only (needs --redis)",
          [](Config& c, const std::string& s) {
-             if (s == "worker") bad("--role worker needs a shared store (--redis), which this build does not have yet");
-             if (s != "api" && s != "all") bad("--role: '" + s + "' is not one of api, all");
-             c.run_jobs = s == "all";
+             if (s != "api" && s != "all" && s != "worker") bad("--role: '" + s + "' is not one of api, worker, all");
+             c.serve_api = s != "worker";
+             c.run_jobs = s != "api";
          }},
+        {"--redis", "REDIS_URL", "URL",
+         "keep jobs in Redis (redis://[user:password@]host[:port][/db]) instead of the state directory",
+         [](Config& c, const std::string& s) { c.redis_url = s; }},
+        {"--job-lease", "OMX_JOB_LEASE", "SECONDS",
+         "Redis backend: how long a worker's hold on a job lasts unless renewed (default 15)",
+         [](Config& c, const std::string& s) { c.job_lease = parse_seconds("--job-lease", s); }},
         {"--max-agents", "OMX_MAX_AGENTS", "N", "agent processes running at once on this server (default 8)",
          [](Config& c, const std::string& s) { c.max_agents = static_cast<int>(parse_int("--max-agents", s, 1, 4096)); }},
         {"--idle-timeout", "OMX_IDLE_TIMEOUT", "SECONDS", "an agent silent on stdout and stderr this long hangs (default 600)",
@@ -241,6 +248,8 @@ ConfigOutcome parse_config(const std::vector<std::string>& args, const std::map<
             }
             o->set(config, value);
         }
+        if (!config.serve_api && config.redis_url.empty())
+            bad("--role worker needs a shared store: give --redis URL (or REDIS_URL)");
         // Agents run in their workspace: every path they are given must not depend on the cwd.
         config.work_root = std::filesystem::absolute(config.work_root).lexically_normal();
         outcome.config = std::move(config);

@@ -38,7 +38,10 @@ struct Config {
     std::chrono::milliseconds shutdown_grace{5'000};
     std::size_t sse_buffer = 4 * 1024 * 1024; // bytes queued for one SSE client before it is cut off
     // The team engine.
-    bool run_jobs = true;  // --role all; --role api serves the API and runs no jobs
+    bool serve_api = true; // --role all or api
+    bool run_jobs = true;  // --role all or worker; --role api serves the API and runs no jobs
+    std::string redis_url; // --redis / REDIS_URL: the Redis backend instead of the state directory
+    std::chrono::milliseconds job_lease{15'000}; // Redis backend: a job's lease, renewed every third of it
     int max_agents = 8;                                // agent processes at once on this server
     std::chrono::milliseconds idle_timeout{600'000};   // no output for this long: a hang
     std::chrono::milliseconds kill_grace{10'000};      // SIGTERM, then SIGKILL after this

@@ -6,6 +6,7 @@
 #include "runtime/config.hpp"
 #include "runtime/heap.hpp"
 #include "runtime/log.hpp"
+#include "runtime/serve_redis.hpp"
 #include "store/file_store.hpp"
 #include "team/actor/job_service.hpp"
 
@@ -47,7 +48,7 @@ void raise_open_file_limit() {
 }
 
 asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals, asio::io_context& io, omx::api::HttpServer& server,
-                                         omx::actor::JobService& jobs, const omx::Config& config) {
+                                         omx::actor::JobApi& jobs, const omx::Config& config) {
     int sig = co_await signals.async_wait(asio::use_awaitable);
     omx::log::info("shutting down", {{"signal", std::to_string(sig)}});
     omx::log::flush();
@@ -95,6 +96,8 @@ int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
     raise_open_file_limit();
 
+    if (!config.redis_url.empty()) return omx::serve_with_redis(config);
+
     asio::io_context io(config.threads);
     asio::signal_set signals(io, SIGINT, SIGTERM);
     // Mostly waiting on the disk: concurrent flushes of a batch's files (EventLog),
@@ -102,13 +105,13 @@ int main(int argc, char** argv) {
     omx::BlockingPool pool(8);
     auto app = asio::make_strand(io);
     omx::store::FileStore store(app, pool, config);
-    omx::actor::JobService jobs(app, config, store, pool);
+    omx::actor::JobService jobs(app, config, store, &store, pool);
     omx::api::HttpServer server(io, config, jobs);
     try {
         store.open();
         omx::log::info("state directory", {{"path", store.root().string()}, {"fsync", std::string(to_string(config.fsync))},
                                            {"allocator", omx::heap::allocator_name()}});
-        jobs.recover();
+        jobs.recover(store.recover());
         // Recovery parsed every record: give the freed parse memory back to the
         // system, or it stays in the heap as RSS (about 10 KiB per job on disk).
         omx::heap::release_free_memory();

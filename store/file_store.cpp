@@ -237,7 +237,7 @@ void FileStore::reopen(const team::Job& job) {
 
 void FileStore::release(const std::string& job_id) { log_.close(job_id); }
 
-asio::awaitable<void> FileStore::async_append(const std::string& job_id, std::string lines) {
+asio::awaitable<void> FileStore::async_append(const std::string& job_id, std::uint64_t, std::string lines) {
     if (creating_.erase(job_id)) {
         co_await journal_.async_append(job_id, std::move(lines));
     } else if (journal_.holds(job_id)) {

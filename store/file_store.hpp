@@ -7,6 +7,7 @@
 #include "runtime/config.hpp"
 #include "store/creation_journal.hpp"
 #include "store/event_log.hpp"
+#include "store/job_store.hpp"
 #include "store/record_writer.hpp"
 #include "store/state_lock.hpp"
 #include "team/core/types.hpp"
@@ -28,7 +29,7 @@ class BlockingPool;
 
 namespace omx::store {
 
-class FileStore {
+class FileStore final : public JobStore {
 public:
     FileStore(boost::asio::any_io_executor app, BlockingPool& pool, const Config& config);
 
@@ -42,31 +43,32 @@ public:
 
     // A new job: its first append goes to the creation journal; its directory
     // and log are made when it first changes again (materialize()).
-    void create_job(const std::string& job_id);
+    void create_job(const std::string& job_id) override;
     // Undoes create_job after its first append failed.
-    void discard_job(const std::string& job_id);
+    void discard_job(const std::string& job_id) override;
     // Opens the log of a job loaded from disk so it can change again (resume).
-    void reopen(const team::Job& job);
+    void reopen(const team::Job& job) override;
     // Closes the log of a finished job once nothing is pending.
-    void release(const std::string& job_id);
+    void release(const std::string& job_id) override;
 
-    boost::asio::awaitable<void> async_append(const std::string& job_id, std::string lines);
+    boost::asio::awaitable<void> async_append(const std::string& job_id, std::uint64_t first_seq,
+                                              std::string lines) override;
     // False when the job is still in the creation journal (no directory yet):
     // the record is wanted again once it has one.
-    bool save_record(const team::Job& job);
-    bool record_pending(const std::string& job_id) const { return records_.pending(job_dir(job_id) / "record.json"); }
+    bool save_record(const team::Job& job) override;
+    bool record_pending(const std::string& job_id) const override { return records_.pending(job_dir(job_id) / "record.json"); }
     // Shutdown: every record written (waiting until `deadline` at most) and every log synced.
-    boost::asio::awaitable<void> async_flush(std::chrono::steady_clock::time_point deadline);
+    boost::asio::awaitable<void> async_flush(std::chrono::steady_clock::time_point deadline) override;
 
     std::optional<team::Job> load_job(const std::string& job_id) const;
     // Whole event lines (JSON envelopes, no newline) with after < seq, at most `limit`.
     std::vector<std::string> read_events(const std::string& job_id, std::uint64_t after, std::size_t limit);
 
     // /v1/readyz: the root accepts a new file.
-    std::optional<std::string> check_writable() const;
+    std::optional<std::string> check_writable() const override;
 
     void start();
-    void stop();
+    void stop() override;
 
 private:
     std::filesystem::path job_dir(const std::string& id) const { return root_ / id; }

@@ -12,11 +12,13 @@ inline std::string events(const std::string& id) { return job(id, "events"); } /
 inline std::string lease(const std::string& id) { return job(id, "lease"); }   // "<worker> <token>", PX
 inline std::string fence(const std::string& id) { return job(id, "fence"); }   // the last token handed out
 inline std::string record(const std::string& id) { return job(id, "record"); } // hash: version, json
+inline std::string commands(const std::string& id) { return job(id, "commands"); } // stream: actions for the owner
 
 inline const std::string all_jobs = "omx:jobs:all"; // sorted set: id by creation time (ms)
 inline std::string jobs_with_status(const std::string& status) { return "omx:jobs:status:" + status; } // by update time
 inline const std::string queue = "omx:queue";        // stream of job ids to run, group "workers"
 inline const std::string queue_group = "workers";
+inline std::string reply(const std::string& command_id) { return "omx:reply:" + command_id; } // list: the owner's answer
 inline std::string idempotency(const std::string& key) { return "omx:idem:" + key; } // "<jobId> <request hash>", EX 1 day
 
 } // namespace omx::redis::keys

@@ -1,6 +1,10 @@
 // Subscriber queues and fan-out.
 #include "team/actor/event_stream.hpp"
 
+#include "team/core/events.hpp"
+
+#include <boost/json/parse.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -102,6 +106,44 @@ std::string sse_frame(std::string_view id, std::string_view type, std::string_vi
     f += data;
     f += "\n\n";
     return f;
+}
+
+
+namespace {
+std::string terminal_status(std::string_view type) {
+    if (type == team::event_type::completed) return "succeeded";
+    if (type == team::event_type::failed) return "failed";
+    if (type == team::event_type::canceled) return "canceled";
+    return {};
+}
+} // namespace
+
+std::string sse_data(std::string_view line) {
+    constexpr std::string_view versioned = "{\"v\":1,";
+    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    if (line.starts_with(versioned)) return "{" + std::string(line.substr(versioned.size()));
+    return std::string(line);
+}
+
+FramePtr make_frame(std::uint64_t seq, std::string_view type, std::string_view data) {
+    auto frame = std::make_shared<Frame>();
+    frame->seq = seq;
+    frame->status = terminal_status(type);
+    frame->terminal = !frame->status.empty();
+    frame->text = sse_frame(std::to_string(seq), type, data);
+    return frame;
+}
+
+FramePtr frame_from_log_line(std::string_view line) {
+    auto data = sse_data(line);
+    boost::system::error_code ec;
+    auto v = boost::json::parse(data, ec);
+    if (ec || !v.is_object()) return std::make_shared<Frame>();
+    auto& o = v.get_object();
+    auto* seq = o.if_contains("seq");
+    auto* type = o.if_contains("type");
+    if (!seq || !type || !type->is_string()) return std::make_shared<Frame>();
+    return make_frame(seq->to_number<std::uint64_t>(), type->get_string(), data);
 }
 
 } // namespace omx::actor

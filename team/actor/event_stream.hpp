@@ -76,5 +76,11 @@ private:
 };
 
 std::string sse_frame(std::string_view id, std::string_view type, std::string_view data);
+// The SSE data of an event: its log line (JSON envelope) without the leading version field.
+std::string sse_data(std::string_view line);
+// The frame of event `seq` of type `type` whose SSE data is `data`.
+FramePtr make_frame(std::uint64_t seq, std::string_view type, std::string_view data);
+// The frame of a whole log line (an empty frame when it does not parse).
+FramePtr frame_from_log_line(std::string_view line);
 
 } // namespace omx::actor

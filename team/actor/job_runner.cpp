@@ -159,11 +159,12 @@ asio::awaitable<void> JobService::run_job(std::string id) {
     if (!slot) co_return;
     ++slot->busy;
     try {
-        while (!shutting_down_) {
+        while (!shutting_down_ && !slot->lease_lost) {
             slot->poked = false;
             co_await step(*slot);
             const auto& job = slot->job;
-            if (team::is_terminal(job.status)) {
+            if (slot->lease_lost) break;
+            if (team::is_terminal(job.status) || parked(*slot)) {
                 if (slot->attempts.empty()) break;
             } else if (job.runStarted && !job.jobGatePending && !slot->workspace) {
                 co_await prepare_workspace(*slot);

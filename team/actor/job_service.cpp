@@ -40,25 +40,12 @@ constexpr std::size_t finished_cache_capacity = 256;
 constexpr std::uint64_t record_lag_limit = 64; // events a record may lag its log while the job is active
 constexpr team::TimeMs idempotency_window_ms = 24LL * 3600 * 1000;
 
-std::string terminal_status(std::string_view type) {
-    if (type == team::event_type::completed) return "succeeded";
-    if (type == team::event_type::failed) return "failed";
-    if (type == team::event_type::canceled) return "canceled";
-    return {};
-}
-
-// The SSE data of an event: its log line without the leading version field.
-std::string sse_data(std::string_view line) {
-    constexpr std::string_view versioned = "{\"v\":1,";
-    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
-    if (line.starts_with(versioned)) return "{" + std::string(line.substr(versioned.size()));
-    return std::string(line);
-}
-
 } // namespace
 
-JobService::JobService(Strand app, const Config& config, store::FileStore& store, BlockingPool& pool)
-    : agents_(config.max_agents), worker_id_("omxd-" + random_hex(4)), config_(config), store_(store), pool_(pool),
+JobService::JobService(Strand app, const Config& config, store::JobStore& store, store::FileStore* files,
+                       BlockingPool& pool)
+    : agents_(config.max_agents), worker_id_("omxd-" + random_hex(4)), config_(config), store_(store), files_(files),
+      pool_(pool),
       strand_(std::move(app)) {}
 
 JobService::~JobService() = default;
@@ -71,9 +58,9 @@ asio::awaitable<T> JobService::on_strand(F f) {
     co_return co_await asio::co_spawn(strand_, std::move(f), asio::use_awaitable);
 }
 
-void JobService::recover() {
+void JobService::recover(std::vector<team::Job> jobs) {
     std::set<std::string> leftover_claims; // of agents that may have outlived the last server
-    for (auto& job : store_.recover()) {
+    for (auto& job : jobs) {
         index_.upsert(job);
         if (job.idempotencyKey && job.requestHash && now_ms() - job.createdAt < idempotency_window_ms)
             idempotency_[*job.idempotencyKey] = {job.id, *job.requestHash, job.createdAt};
@@ -119,7 +106,7 @@ std::pair<const team::Job*, Views*> JobService::locate(const std::string& id) {
     if (!index_.find(id)) return {nullptr, nullptr};
     auto it = finished_by_id_.find(id);
     if (it == finished_by_id_.end()) {
-        auto job = store_.load_job(id);
+        auto job = files_ ? files_->load_job(id) : std::nullopt;
         if (!job) {
             log::error("indexed job has no readable record", {{"job", id}});
             return {nullptr, nullptr};
@@ -146,12 +133,15 @@ void JobService::record_changed(Slot& slot) {
     slot.views = {};
     slot.record_dirty = true;
     bool settled = team::is_terminal(slot.job.status) || slot.job.status == team::JobStatus::waiting_approval;
-    if (settled || slot.job.lastSeq - slot.recorded_seq >= record_lag_limit) store_record(slot);
+    // In Redis the record also keeps the by-status indexes that list jobs: written at every change of status.
+    bool indexed_status_changed = released_ && slot.job.status != slot.recorded_status;
+    if (settled || indexed_status_changed || slot.job.lastSeq - slot.recorded_seq >= record_lag_limit) store_record(slot);
 }
 
 void JobService::store_record(Slot& slot) {
     if (!slot.record_dirty || !store_.save_record(slot.job)) return;
     slot.recorded_seq = slot.job.lastSeq;
+    slot.recorded_status = slot.job.status;
     slot.record_dirty = false;
 }
 
@@ -166,37 +156,64 @@ JobService::Slot* JobService::activate(const std::string& id) {
     return active_.emplace(id, std::move(slot)).first->second.get();
 }
 
-void JobService::deactivate_if_done(Slot& slot) {
-    if (slot.busy > 0 || !team::is_terminal(slot.job.status) || slot.runner || !slot.attempts.empty()) return;
-    std::string id = slot.job.id;
-    store_record(slot); // record-only fields changed after it settled
-    remember_finished(slot.job);
-    store_.release(id);
-    active_.erase(id); // destroys `slot`
+bool JobService::parked(const Slot& slot) const {
+    return released_ && slot.job.status == team::JobStatus::waiting_approval && slot.attempts.empty();
 }
 
-FramePtr JobService::frame_from_line(std::string_view line) const {
-    auto data = sse_data(line);
-    boost::system::error_code ec;
-    auto v = json::parse(data, ec);
-    auto frame = std::make_shared<Frame>();
-    if (ec || !v.is_object()) return frame;
-    auto& o = v.get_object();
-    frame->seq = o.at("seq").to_number<std::uint64_t>();
-    std::string type(o.at("type").as_string());
-    frame->status = terminal_status(type);
-    frame->terminal = !frame->status.empty();
-    frame->text = sse_frame(std::to_string(frame->seq), type, data);
-    return frame;
+void JobService::deactivate_if_done(Slot& slot) {
+    if (slot.busy > 0 || slot.runner || !slot.attempts.empty()) return;
+    bool finished = team::is_terminal(slot.job.status);
+    if (!finished && !parked(slot) && !slot.lease_lost) return;
+    std::string id = slot.job.id;
+    if (!slot.lease_lost) store_record(slot); // record-only fields changed after it settled
+    if (finished && !released_) remember_finished(slot.job);
+    store_.release(id);
+    bool tell = released_ && !slot.lease_lost;
+    active_.erase(id); // destroys `slot`
+    if (tell) released_(id);
+}
+
+void JobService::hand_back_jobs(std::function<void(const std::string&)> released) { released_ = std::move(released); }
+
+void JobService::adopt(team::Job job) {
+    auto id = job.id;
+    auto slot = std::make_unique<Slot>(strand_);
+    slot->job = std::move(job);
+    slot->recorded_seq = slot->job.lastSeq;
+    slot->recorded_status = slot->job.status;
+    active_.insert_or_assign(id, std::move(slot));
+}
+
+void JobService::run(const std::string& job_id) {
+    auto* slot = find_active(job_id);
+    if (!slot) return;
+    poke(*slot);
+    deactivate_if_done(*slot); // nothing to run (a finished job whose command was refused): released now
+}
+
+void JobService::drop(const std::string& job_id, const std::string& why) {
+    auto* slot = find_active(job_id);
+    if (!slot || slot->lease_lost) return;
+    log::warn("stopping a lost job's agents", {{"job", job_id}, {"why", why}});
+    slot->lease_lost = true;
+    slot->subscribers.close_all();
+    for (auto& [task, a] : slot->attempts)
+        if (!a.finished && !a.stopping) {
+            a.stopping = true;
+            a.attempt->stop(process::StopReason::reassign);
+        }
+    slot->wake.cancel();
+    deactivate_if_done(*slot);
+}
+
+std::vector<std::string> JobService::read_events(const std::string& id, std::uint64_t after, std::size_t limit) {
+    if (!files_) return {};
+    return files_->read_events(id, after, limit);
 }
 
 void JobService::publish(Slot& slot, const team::Event& event, std::string_view log_line) {
     auto data = sse_data(log_line);
-    auto frame = std::make_shared<Frame>();
-    frame->seq = event.seq;
-    frame->status = terminal_status(event.type);
-    frame->terminal = !frame->status.empty();
-    frame->text = sse_frame(std::to_string(event.seq), event.type, data);
+    auto frame = make_frame(event.seq, event.type, data);
     slot.tail.push_back(frame);
     if (slot.tail.size() > tail_capacity) slot.tail.pop_front();
     slot.subscribers.publish(frame);
@@ -214,6 +231,7 @@ void JobService::publish(Slot& slot, const team::Event& event, std::string_view 
 }
 
 asio::awaitable<void> JobService::commit(Slot& slot, std::vector<team::EventDraft> drafts) {
+    if (slot.lease_lost) throw std::runtime_error("the job's lease was lost: its new owner writes it");
     team::Job& job = slot.job;
     team::TimeMs now = std::max(now_ms(), job.updatedAt);
     std::vector<team::Event> events;
@@ -229,7 +247,7 @@ asio::awaitable<void> JobService::commit(Slot& slot, std::vector<team::EventDraf
         batch += lines.back();
         events.push_back(std::move(e));
     }
-    co_await store_.async_append(job_id, std::move(batch));
+    co_await store_.async_append(job_id, job.lastSeq + 1, std::move(batch));
     metrics::count(metrics::family::event_appends, {}, static_cast<double>(events.size()));
     for (std::size_t i = 0; i < events.size(); ++i) {
         team::apply(job, events[i]);
@@ -433,7 +451,7 @@ asio::awaitable<std::optional<EventPage>> JobService::async_events(std::string i
             page.next = after;
             if (after < job->lastSeq) {
                 auto n = std::min<std::uint64_t>(limit, job->lastSeq - after);
-                for (auto& line : store_.read_events(id, after, n)) {
+                for (auto& line : read_events(id, after, n)) {
                     page.events.push_back(sse_data(line));
                     ++page.next;
                 }
@@ -474,7 +492,7 @@ asio::awaitable<std::vector<FramePtr>> JobService::async_frames(std::string id, 
                     if (f->seq > after && f->seq <= after + want) frames.push_back(f);
                 co_return frames;
             }
-            for (auto& line : store_.read_events(id, after, want)) frames.push_back(frame_from_line(line));
+            for (auto& line : read_events(id, after, want)) frames.push_back(frame_from_log_line(line));
             co_return frames;
         });
 }

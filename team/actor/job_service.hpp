@@ -6,13 +6,9 @@
 #pragma once
 
 #include "runtime/config.hpp"
-#include "runtime/metrics.hpp"
-#include "store/job_index.hpp"
-#include "team/actor/event_stream.hpp"
 #include "team/actor/agent_slots.hpp"
-#include "team/core/decide.hpp"
+#include "team/actor/job_api.hpp"
 #include "team/core/run.hpp"
-#include "team/core/types.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -38,6 +34,7 @@ class BlockingPool;
 }
 namespace omx::store {
 class FileStore;
+class JobStore;
 }
 namespace omx::process {
 class AgentAttempt;
@@ -47,100 +44,61 @@ namespace omx::actor {
 
 class TmuxView;
 
-enum class Failure { none, not_found, conflict, unavailable, bad_request };
-
-// A job's JSON views (GET /v1/jobs/{id}, /team), rendered once per change of
-// the job and shared by every reader until the next change.
-enum class ViewKind { job, team };
-using ViewRenderer = std::function<std::string(const team::Job&)>;
-using ViewBody = std::shared_ptr<const std::string>;
-using Views = std::array<ViewBody, 2>; // by ViewKind
-
-struct JobOutcome {
-    Failure failure = Failure::none;
-    std::string message;
-    std::optional<team::Job> job;
-};
-
-struct CreateOutcome {
-    Failure failure = Failure::none;
-    std::string message;
-    std::optional<team::Job> job;
-    bool replayed = false; // an Idempotency-Key retry: the job created first
-};
-
-// What the API's mailbox validator makes of a body, given the job as it is now.
-struct MailboxCheck {
-    std::optional<team::Message> message; // id, from and createdAt are filled in by the service
-    std::vector<std::string> problems;
-};
-using MailboxValidator = std::function<MailboxCheck(const team::Job&)>;
-
-struct MessageOutcome {
-    Failure failure = Failure::none;
-    std::vector<std::string> problems;
-    std::optional<team::Message> message;
-};
-
-struct JobList {
-    std::vector<team::Job> items;
-    std::optional<std::string> next_cursor;
-};
-
-struct EventPage {
-    std::vector<std::string> events; // JSON objects as in SSE data
-    std::uint64_t next = 0;
-};
-
-struct StreamStart {
-    bool found = false;
-    std::uint64_t last_seq = 0; // replay up to here, then live frames
-    bool terminal = false;
-    std::string status;
-};
-
-class JobService {
+class JobService final : public JobApi {
 public:
     using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
-    // `app` is the strand the store runs on too; `pool` takes the blocking file work.
-    JobService(Strand app, const Config& config, store::FileStore& store, BlockingPool& pool);
+    // `app` is the strand the store runs on too; `pool` takes the blocking file
+    // work. `store` takes the changes; `files`, when the jobs live in files, is
+    // where finished jobs and old events are read from (null on a Redis worker,
+    // which holds only the jobs it runs, while API nodes serve the reads).
+    JobService(Strand app, const Config& config, store::JobStore& store, store::FileStore* files, BlockingPool& pool);
     ~JobService();
 
-    // Start-up: loads every job from the store (synchronous, before serving).
-    void recover();
+    // Start-up: takes the jobs the file store recovered (before serving).
+    void recover(std::vector<team::Job> jobs);
     // Starts the runs of the jobs recover() loaded (their runners begin once the io_context runs).
     void start_runs();
 
+    // On a worker of the Redis backend the jobs are handed in and taken back:
+    // `released` is told when a job needs its owner no more — finished, or
+    // parked until a person acts (waiting for approval, no agent running) —
+    // and the service forgets it.
+    void hand_back_jobs(std::function<void(const std::string& job_id)> released);
+    // Holds a job loaded from the store whose lease this worker holds; its
+    // commands may be applied before run() lets its runner look at it.
+    void adopt(team::Job job);
+    void run(const std::string& job_id);
+    // The job's lease is lost: its agents are stopped at once and nothing more
+    // of it is written; the service forgets it once they are gone.
+    void drop(const std::string& job_id, const std::string& why);
+    // The job is held here (adopted and not yet released or forgotten).
+    bool holds(const std::string& job_id) const { return active_.count(job_id) != 0; }
+    const std::string& worker_id() const { return worker_id_; }
+
     boost::asio::awaitable<CreateOutcome> async_create(team::JobRequest request,
                                                        std::optional<std::string> idempotency_key,
-                                                       std::string request_hash);
-    boost::asio::awaitable<std::optional<team::Job>> async_get(std::string id);
-    // The view of the job rendered by `render` (cached per kind), or null when there is no such job.
-    boost::asio::awaitable<ViewBody> async_view(std::string id, ViewKind kind, ViewRenderer render);
-    boost::asio::awaitable<std::optional<JobList>> async_list(store::ListFilter filter);
+                                                       std::string request_hash) override;
+    boost::asio::awaitable<std::optional<team::Job>> async_get(std::string id) override;
+    boost::asio::awaitable<ViewBody> async_view(std::string id, ViewKind kind, ViewRenderer render) override;
+    boost::asio::awaitable<std::optional<JobList>> async_list(store::ListFilter filter) override;
     boost::asio::awaitable<JobOutcome> async_job_action(std::string id, team::JobAction action,
-                                                        std::optional<std::string> comment);
+                                                        std::optional<std::string> comment) override;
     boost::asio::awaitable<JobOutcome> async_task_action(std::string id, std::string task_id, bool approve,
-                                                         std::optional<std::string> comment);
-    boost::asio::awaitable<MessageOutcome> async_post_message(std::string id, MailboxValidator validate);
+                                                         std::optional<std::string> comment) override;
+    boost::asio::awaitable<MessageOutcome> async_post_message(std::string id, MailboxValidator validate) override;
 
     boost::asio::awaitable<std::optional<EventPage>> async_events(std::string id, std::uint64_t after,
-                                                                  std::size_t limit);
-    // Registers `s` for live frames after the returned last_seq (unless the job is terminal).
-    boost::asio::awaitable<StreamStart> async_subscribe(std::string id, std::shared_ptr<Subscriber> s);
+                                                                  std::size_t limit) override;
+    boost::asio::awaitable<StreamStart> async_subscribe(std::string id, std::shared_ptr<Subscriber> s) override;
     boost::asio::awaitable<std::vector<FramePtr>> async_frames(std::string id, std::uint64_t after,
-                                                               std::uint64_t up_to, std::size_t max);
-    // All jobs' events; replays the frames after `last_id` that this process still holds.
+                                                               std::uint64_t up_to, std::size_t max) override;
     boost::asio::awaitable<std::vector<FramePtr>> async_subscribe_monitor(std::shared_ptr<Subscriber> s,
-                                                                          std::optional<std::uint64_t> last_id);
+                                                                          std::optional<std::uint64_t> last_id) override;
 
-    boost::asio::awaitable<boost::json::object> async_overview(std::size_t limit);
-    boost::asio::awaitable<std::optional<std::string>> async_readiness();
-    // The gauges /metrics samples from the index (jobs by status).
-    boost::asio::awaitable<std::vector<metrics::GaugeSample>> async_metric_gauges();
-    // Graceful shutdown: ends every stream, lets admitted commands finish, writes
-    // every record and syncs every log, within `grace` as far as the disk allows.
-    boost::asio::awaitable<void> async_shutdown(std::chrono::milliseconds grace);
+    boost::asio::awaitable<boost::json::object> async_overview(std::size_t limit) override;
+    boost::asio::awaitable<std::optional<std::string>> async_readiness() override;
+    boost::asio::awaitable<std::vector<metrics::GaugeSample>> async_metric_gauges() override;
+    boost::asio::awaitable<void> async_shutdown(std::chrono::milliseconds grace) override;
 
 private:
     struct Slot;
@@ -158,6 +116,7 @@ private:
     std::vector<metrics::GaugeSample> metric_gauges() const;
     Slot* activate(const std::string& id); // loads a finished job to change it
     void deactivate_if_done(Slot& slot);
+    bool parked(const Slot& slot) const; // handed back when hand_back_jobs() was called
     void remember_finished(team::Job job);
 
     boost::asio::awaitable<JobOutcome> run_command(const std::string& id,
@@ -165,7 +124,8 @@ private:
     // Stamps, appends durably, applies, publishes, snapshots. Throws on a store failure.
     boost::asio::awaitable<void> commit(Slot& slot, std::vector<team::EventDraft> drafts);
     void publish(Slot& slot, const team::Event& event, std::string_view log_line);
-    FramePtr frame_from_line(std::string_view line) const;
+    // Event lines from the files (a Redis worker serves no reads: none there).
+    std::vector<std::string> read_events(const std::string& id, std::uint64_t after, std::size_t limit);
 
     boost::json::object overview(std::size_t limit) const;
 
@@ -204,7 +164,8 @@ private:
     std::string worker_id_;
 
     const Config& config_;
-    store::FileStore& store_;
+    store::JobStore& store_;
+    store::FileStore* files_;
     BlockingPool& pool_;
     Strand strand_;
     std::unordered_map<std::string, std::unique_ptr<Slot>> active_;
@@ -233,6 +194,7 @@ private:
     std::uint64_t monitor_seq_ = 0;
     std::deque<std::string> retained_tmux_; // kept tmux sessions, oldest first (at most 20)
     bool shutting_down_ = false;
+    std::function<void(const std::string&)> released_; // hand_back_jobs()
     int in_flight_ = 0; // commands between admission and their answer
 
     struct InFlight { // counts a command for the duration of a scope

@@ -42,6 +42,7 @@ struct JobService::Slot {
     // The record on disk describes the job up to this seq (store_record());
     // record_dirty: the job changed since, events or record-only fields.
     std::uint64_t recorded_seq = 0;
+    team::JobStatus recorded_status = team::JobStatus::queued; // the status the last record written had
     bool record_dirty = false;
 
     // The engine.
@@ -58,6 +59,7 @@ struct JobService::Slot {
     // starts before this time, and the runner tries again then.
     std::chrono::steady_clock::time_point store_retry_at{};
     bool lost_a_result = false; // an attempt's result was not stored: its task is reclaimed
+    bool lease_lost = false;    // drop(): nothing of it is written any more
     std::unique_ptr<TmuxView> tmux; // the run's tmux view, when the job asked for one
 };
 

@@ -23,6 +23,10 @@
 
 namespace omx::test {
 namespace {
+const std::string worker_role[] = {"--role", "worker"};
+} // namespace
+
+namespace {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -151,7 +155,9 @@ void OmxdProcess::start(std::vector<std::string> extra_args, Env extra_env) {
     ::close(log_fd);
     status_.reset();
     port_ = 0;
-    await_listening();
+    auto worker = std::search(extra_args.begin(), extra_args.end(), std::begin(worker_role), std::end(worker_role));
+    if (worker != extra_args.end()) await_log_line("worker started"); // a worker serves no HTTP
+    else await_listening();
 }
 
 void OmxdProcess::await_listening() {
@@ -169,6 +175,22 @@ void OmxdProcess::await_listening() {
             status_ = kill_and_reap(pid_);
             fail_start("omxd did not log 'listening on http://...' within " +
                        std::to_string(start_timeout_.count()) + " ms (killed it)");
+        }
+        std::this_thread::sleep_for(milliseconds(10));
+    }
+}
+
+void OmxdProcess::await_log_line(std::string_view line) {
+    auto deadline = Clock::now() + start_timeout_;
+    while (stderr_text().find(line) == std::string::npos) {
+        if (auto status = wait_child(pid_, milliseconds(0))) {
+            status_ = status;
+            fail_start("omxd " + describe_wait_status(*status) + " before logging '" + std::string(line) + "'");
+        }
+        if (Clock::now() >= deadline) {
+            status_ = kill_and_reap(pid_);
+            fail_start("omxd did not log '" + std::string(line) + "' within " + std::to_string(start_timeout_.count()) +
+                       " ms (killed it)");
         }
         std::this_thread::sleep_for(milliseconds(10));
     }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace omx::test {
@@ -38,7 +39,8 @@ class OmxdProcess {
     OmxdProcess(const OmxdProcess&) = delete;
     OmxdProcess& operator=(const OmxdProcess&) = delete;
 
-    // Starts omxd and returns once it logged "listening on http://HOST:PORT".
+    // Starts omxd and returns once it logged "listening on http://HOST:PORT"
+    // (with `--role worker`, which serves no HTTP: "worker started").
     // Throws std::runtime_error, with the log, if it exits first or does not
     // listen within start_timeout (it is then killed). Throws std::logic_error
     // if this process is still running.
@@ -77,6 +79,7 @@ class OmxdProcess {
   private:
     std::vector<std::string> command_line(const std::vector<std::string>& extra_args) const;
     void await_listening();
+    void await_log_line(std::string_view line);
     [[noreturn]] void fail_start(const std::string& why);
 
     std::unique_ptr<TempDir> own_dir_;
