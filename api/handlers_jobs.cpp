@@ -12,8 +12,6 @@
 
 #include <boost/json/serialize.hpp>
 
-#include <fstream>
-#include <sstream>
 
 namespace json = boost::json;
 namespace asio = boost::asio;
@@ -159,12 +157,9 @@ asio::awaitable<Response> task_logs(const Request& req, const RouteMatch& m, Api
     int n = attempt ? static_cast<int>(*attempt) : task->attempt;
     if (n > task->attempt)
         co_return error_response(404, "task " + m.task_id + " has " + std::to_string(task->attempt) + " attempts");
-    auto path = ctx.config.work_root / m.job_id / "tasks" / m.task_id / (std::to_string(n) + ".log");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) co_return error_response(404, "the log of attempt " + std::to_string(n) + " is not on this server");
-    std::ostringstream text;
-    text << in.rdbuf();
-    co_return Response{200, "text/plain; charset=utf-8", text.str(), {}};
+    auto text = co_await ctx.jobs.async_attempt_log(m.job_id, m.task_id, n);
+    if (!text) co_return error_response(404, "the log of attempt " + std::to_string(n) + " is not on this server");
+    co_return Response{200, "text/plain; charset=utf-8", std::move(*text), {}};
 }
 
 asio::awaitable<Response> get_mailbox(const RouteMatch& m, ApiContext& ctx) {

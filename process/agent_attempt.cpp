@@ -250,6 +250,7 @@ asio::awaitable<AttemptResult> AgentAttempt::State::run(asio::cancellation_state
     auto started = Clock::now();
     try {
         log = std::make_unique<AttemptLog>(spec.log_path, spec.log_cap);
+        if (spec.log_mirror) log->mirror(spec.log_mirror);
         log->note("$ " + spec.command);
         child = ChildProcess::spawn(executor, {spec.command, spec.workdir, spec.environment});
     } catch (const std::exception& e) {

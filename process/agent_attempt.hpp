@@ -36,6 +36,7 @@ struct AttemptSpec {
     std::chrono::milliseconds kill_grace{10'000};    // SIGTERM, then SIGKILL after this
     std::uint64_t log_cap = 64ull * 1024 * 1024;
     std::size_t max_line = 1024 * 1024; // longer lines are cut for parsing
+    std::function<void(std::string_view)> log_mirror; // also gets the log's text, when set
 };
 
 enum class StopReason { cancel, budget, shutdown, reassign };

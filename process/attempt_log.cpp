@@ -48,6 +48,7 @@ void AttemptLog::append(std::string_view tag, std::string_view text) {
 }
 
 void AttemptLog::flush() {
+    if (mirror_ && !buffer_.empty()) mirror_(buffer_);
     std::size_t done = 0;
     while (done < buffer_.size()) {
         ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,9 @@ public:
     void line(Stream stream, std::string_view text);
     void note(std::string_view text); // a line from omx itself ("omx | …")
     void flush();
+    // Also hands every piece of text written to `mirror` (another copy of the
+    // log, e.g. in Redis for API nodes on other machines).
+    void mirror(std::function<void(std::string_view)> mirror) { mirror_ = std::move(mirror); }
 
     std::uint64_t stored() const { return stored_; }
     std::uint64_t dropped() const { return dropped_; }
@@ -34,6 +38,7 @@ private:
     std::uint64_t stored_ = 0, dropped_ = 0;
     bool capped_ = false;
     std::string buffer_;
+    std::function<void(std::string_view)> mirror_;
 };
 
 } // namespace omx::process

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -39,6 +40,13 @@ public:
     virtual bool record_pending(const std::string& job_id) const = 0;
     // Shutdown: every record written (waiting until `deadline` at most) and every append synced.
     virtual boost::asio::awaitable<void> async_flush(std::chrono::steady_clock::time_point deadline) = 0;
+
+    // Where a copy of an attempt's log goes besides its file, or an empty
+    // function when the file is all (API nodes of another machine read it from here).
+    virtual std::function<void(std::string_view)> attempt_log_mirror(const std::string& job_id,
+                                                                     const std::string& task_id, int attempt) {
+        return {};
+    }
 
     // Why the store cannot take a write now (/v1/readyz), or nullopt.
     virtual std::optional<std::string> check_writable() const = 0;

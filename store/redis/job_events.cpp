@@ -7,6 +7,10 @@ namespace asio = boost::asio;
 
 namespace omx::redis {
 namespace {
+constexpr std::size_t feed_length = 10000; // events of all jobs kept for the all-jobs SSE (about)
+} // namespace
+
+namespace {
 
 // Stream entries [[id, [field, value, …]], …] → events (the 'e' field).
 std::vector<StoredEvent> events_of(const Reply& entries) {
@@ -34,9 +38,10 @@ asio::awaitable<AppendOutcome> JobEvents::append(Connection& c, const std::strin
                                                  std::vector<std::string> lines,
                                                  std::optional<std::uint64_t> fence_token) {
     if (lines.empty()) co_return AppendOutcome{};
-    std::vector<std::string> args{fence_token ? std::to_string(*fence_token) : std::string(), std::to_string(first_seq)};
+    std::vector<std::string> args{fence_token ? std::to_string(*fence_token) : std::string(), std::to_string(first_seq),
+                                  std::to_string(feed_length)};
     for (auto& l : lines) args.push_back(std::move(l));
-    std::vector<std::string> job_keys{keys::events(job_id), keys::fence(job_id)};
+    std::vector<std::string> job_keys{keys::events(job_id), keys::fence(job_id), keys::feed};
     auto reply = co_await append_script_.run(c, std::move(job_keys), std::move(args), command_timeout);
     if (reply.is_error()) {
         if (reply.text.starts_with("FENCED ")) co_return AppendOutcome{AppendResult::fenced, reply.text.substr(7)};
@@ -62,6 +67,33 @@ asio::awaitable<std::vector<StoredEvent>> JobEvents::wait(Connection& c, const s
     auto reply = co_await c.command(std::move(command), block + command_timeout);
     const Reply* entries = single_stream_entries(checked(reply, "waiting for events"));
     co_return entries ? events_of(*entries) : std::vector<StoredEvent>{};
+}
+
+asio::awaitable<std::string> JobEvents::feed_end(Connection& c) {
+    auto r = co_await call(c, command_timeout, "XREVRANGE", keys::feed, "+", "-", "COUNT", "1");
+    auto& entries = checked(r, "reading the feed's end").elements;
+    if (entries.empty() || !entries[0].is_array() || entries[0].elements.empty()) co_return "0-0";
+    co_return entries[0].elements[0].text;
+}
+
+asio::awaitable<std::vector<JobEvents::FeedEntry>> JobEvents::wait_feed(Connection& c, const std::string& after_id,
+                                                                        std::size_t limit,
+                                                                        std::chrono::milliseconds block) {
+    std::vector<std::string> command{"XREAD", "COUNT", std::to_string(limit), "BLOCK", std::to_string(block.count()),
+                                     "STREAMS", keys::feed, after_id};
+    auto reply = co_await c.command(std::move(command), block + command_timeout);
+    const Reply* entries = single_stream_entries(checked(reply, "waiting for the feed"));
+    std::vector<FeedEntry> out;
+    if (!entries) co_return out;
+    for (auto& entry : entries->elements) {
+        if (!entry.is_array() || entry.elements.size() != 2) continue;
+        FeedEntry e{entry.elements[0].text, {}};
+        auto& fields = entry.elements[1].elements;
+        for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
+            if (fields[i].text == "e") e.line = fields[i + 1].text;
+        out.push_back(std::move(e));
+    }
+    co_return out;
 }
 
 } // namespace omx::redis

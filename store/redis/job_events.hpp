@@ -45,9 +45,20 @@ public:
                                                           std::uint64_t after, std::size_t limit,
                                                           std::chrono::milliseconds block);
 
+    // Every job's events as they are appended (a capped stream, about the last
+    // 10 000), after the feed entry `after_id`, waiting up to `block`.
+    struct FeedEntry {
+        std::string id; // the feed's entry id, to continue from
+        std::string line;
+    };
+    // The id of the feed's last entry ("0-0" while it is empty).
+    static boost::asio::awaitable<std::string> feed_end(Connection& c);
+    static boost::asio::awaitable<std::vector<FeedEntry>> wait_feed(Connection& c, const std::string& after_id,
+                                                                    std::size_t limit, std::chrono::milliseconds block);
+
 private:
     Script append_script_{R"lua(
--- KEYS: events stream, fence counter. ARGV: token ('' = creation), first seq, lines…
+-- KEYS: events stream, fence counter, all-jobs feed. ARGV: token ('' = creation), first seq, feed length, lines…
 if ARGV[1] ~= '' then
   local current = redis.call('GET', KEYS[2])
   if current ~= ARGV[1] then
@@ -61,10 +72,11 @@ if #top > 0 then last = tonumber(string.match(top[1][1], '^(%d+)')) end
 if first ~= last + 1 then
   return redis.error_reply('SEQ the log ends at seq ' .. last .. ', the append starts at ' .. first)
 end
-for i = 3, #ARGV do
-  redis.call('XADD', KEYS[1], (first + i - 3) .. '-0', 'e', ARGV[i])
+for i = 4, #ARGV do
+  redis.call('XADD', KEYS[1], (first + i - 4) .. '-0', 'e', ARGV[i])
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[i])
 end
-return first + #ARGV - 3
+return first + #ARGV - 4
 )lua"};
 };
 

@@ -1,6 +1,7 @@
 #include "store/redis/job_snapshot.hpp"
 
 #include "team/core/apply.hpp"
+#include "team/core/derive.hpp"
 #include "team/core/enums.hpp"
 #include "team/core/events.hpp"
 #include "team/core/json_codec.hpp"
@@ -57,7 +58,9 @@ std::string record_json(const team::Job& job) {
 }
 
 RecordIndexing record_indexing(const team::Job& job) {
-    return RecordIndexing{std::string(team::to_string(job.status)), job.createdAt, job.updatedAt};
+    auto usage = team::compute_metrics(job.team).usage;
+    return RecordIndexing{std::string(team::to_string(job.status)), job.createdAt, job.updatedAt,
+                          usage.inputTokens, usage.outputTokens, usage.totalTokens};
 }
 
 asio::awaitable<std::optional<LoadedJob>> load_job(Connection& c, Records& records, JobEvents& events,

@@ -11,12 +11,16 @@ constexpr int idempotency_seconds = 86400;
 } // namespace
 
 asio::awaitable<bool> Records::put(Connection& c, const std::string& job_id, std::uint64_t expected,
-                                   const std::string& json, const RecordIndexing& indexing) {
+                                   const std::string& json, const RecordIndexing& indexing,
+                                   std::optional<std::uint64_t> fence_token) {
     if (!team::parse_job_status(indexing.status)) throw RedisError("not a job status: " + indexing.status);
-    std::vector<std::string> record_keys{keys::record(job_id), keys::all_jobs};
+    std::vector<std::string> record_keys{keys::record(job_id), keys::all_jobs, keys::tokens, keys::fence(job_id)};
     for (auto s : team::all_job_statuses()) record_keys.push_back(keys::jobs_with_status(std::string(team::to_string(s))));
     std::vector<std::string> args{std::to_string(expected), json, job_id, keys::jobs_with_status(indexing.status),
-                                  std::to_string(indexing.created_at), std::to_string(indexing.updated_at)};
+                                  std::to_string(indexing.created_at), std::to_string(indexing.updated_at),
+                                  std::to_string(indexing.input_tokens), std::to_string(indexing.output_tokens),
+                                  std::to_string(indexing.total_tokens),
+                                  fence_token ? std::to_string(*fence_token) : std::string()};
     auto r = co_await put_.run(c, std::move(record_keys), std::move(args), command_timeout);
     co_return checked(r, "writing a job record").as_integer().value_or(0) != 0;
 }
@@ -29,6 +33,20 @@ asio::awaitable<std::optional<StoredRecord>> Records::get(Connection& c, const s
     auto version = r.elements[0].as_integer();
     if (!version || *version <= 0) throw RedisError("a job record without a version: " + job_id);
     co_return StoredRecord{static_cast<std::uint64_t>(*version), r.elements[1].text};
+}
+
+asio::awaitable<TokenSums> Records::token_sums(Connection& c) {
+    auto r = co_await call(c, command_timeout, "HMGET", keys::tokens, "input", "output", "total", "with", "without");
+    auto& v = checked(r, "reading token sums").elements;
+    auto at = [&](std::size_t i) { return i < v.size() ? v[i].as_integer().value_or(0) : 0; };
+    co_return TokenSums{at(0), at(1), at(2), at(3), at(4)};
+}
+
+asio::awaitable<std::int64_t> Records::count(Connection& c, const std::string& status) {
+    // Named: GCC 12 destroys a temporary made inside a co_await expression twice.
+    std::string key = status.empty() ? keys::all_jobs : keys::jobs_with_status(status);
+    auto r = co_await call(c, command_timeout, "ZCARD", key);
+    co_return checked(r, "counting jobs").as_integer().value_or(0);
 }
 
 asio::awaitable<std::vector<std::string>> Records::list(Connection& c, const std::string& status, std::size_t offset,

@@ -24,6 +24,13 @@ struct RecordIndexing {
     std::string status;           // the job's status now
     std::int64_t created_at = 0;  // ms, the all-jobs order
     std::int64_t updated_at = 0;  // ms, the by-status order
+    std::int64_t input_tokens = 0, output_tokens = 0, total_tokens = 0; // the job's usage, summed over all jobs
+};
+
+// Token use over all jobs (the overview's), kept by the record writes.
+struct TokenSums {
+    std::int64_t input = 0, output = 0, total = 0;
+    std::int64_t jobs_with_usage = 0, jobs_without_usage = 0;
 };
 
 struct IdempotencyHit {
@@ -32,11 +39,18 @@ struct IdempotencyHit {
 
 class Records {
 public:
-    // Writes `json` as version expected + 1 if the stored version is `expected`
-    // (0: no record yet); false when another writer got there first.
+    // Writes `json` as the next version if the stored version is `expected`
+    // (0: no record yet); false when another writer got there first. A lease
+    // holder's write (`fence_token`) is checked against the job's fencing
+    // token instead: whatever version a fenced-off predecessor left, the
+    // current owner's write goes in and a stale owner's is refused.
     boost::asio::awaitable<bool> put(Connection& c, const std::string& job_id, std::uint64_t expected,
-                                     const std::string& json, const RecordIndexing& indexing);
+                                     const std::string& json, const RecordIndexing& indexing,
+                                     std::optional<std::uint64_t> fence_token = std::nullopt);
     boost::asio::awaitable<std::optional<StoredRecord>> get(Connection& c, const std::string& job_id);
+    static boost::asio::awaitable<TokenSums> token_sums(Connection& c);
+    // How many jobs have `status` (all jobs when empty).
+    static boost::asio::awaitable<std::int64_t> count(Connection& c, const std::string& status);
     // Job ids with `status` (or all jobs when empty), newest first, from `offset`.
     boost::asio::awaitable<std::vector<std::string>> list(Connection& c, const std::string& status,
                                                           std::size_t offset, std::size_t limit);
@@ -46,12 +60,30 @@ public:
 
 private:
     Script put_{R"lua(
--- KEYS: record, all jobs, the status sets. ARGV: expected version, json, id, its status set, created, updated
+-- KEYS: record, all jobs, token sums, fence, the status sets.
+-- ARGV: expected version, json, id, its status set, created, updated, input, output, total tokens, fence token ('' = none)
 local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
-if current ~= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'version', current + 1, 'json', ARGV[2])
+if ARGV[10] ~= '' then
+  if redis.call('GET', KEYS[4]) ~= ARGV[10] then return 0 end
+elseif current ~= tonumber(ARGV[1]) then
+  return 0
+end
+local old = redis.call('HMGET', KEYS[1], 'in', 'out', 'tot')
+local was_in, was_out, was_tot = tonumber(old[1] or '0'), tonumber(old[2] or '0'), tonumber(old[3] or '0')
+local now_in, now_out, now_tot = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+redis.call('HSET', KEYS[1], 'version', current + 1, 'json', ARGV[2], 'in', now_in, 'out', now_out, 'tot', now_tot)
+redis.call('HINCRBY', KEYS[3], 'input', now_in - was_in)
+redis.call('HINCRBY', KEYS[3], 'output', now_out - was_out)
+redis.call('HINCRBY', KEYS[3], 'total', now_tot - was_tot)
+local function bucket(t) if t > 0 then return 'with' else return 'without' end end
+if current == 0 then
+  redis.call('HINCRBY', KEYS[3], bucket(now_tot), 1)
+elseif bucket(was_tot) ~= bucket(now_tot) then
+  redis.call('HINCRBY', KEYS[3], bucket(was_tot), -1)
+  redis.call('HINCRBY', KEYS[3], bucket(now_tot), 1)
+end
 redis.call('ZADD', KEYS[2], ARGV[5], ARGV[3])
-for i = 3, #KEYS do
+for i = 5, #KEYS do
   if KEYS[i] == ARGV[4] then redis.call('ZADD', KEYS[i], ARGV[6], ARGV[3]) else redis.call('ZREM', KEYS[i], ARGV[3]) end
 end
 return current + 1

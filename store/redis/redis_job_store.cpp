@@ -3,6 +3,7 @@
 #include "runtime/log.hpp"
 #include "store/redis/client.hpp"
 #include "store/redis/job_snapshot.hpp"
+#include "store/redis/keys.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -103,9 +104,10 @@ asio::awaitable<void> RedisJobStore::write_records(std::string job_id) {
         auto [json, indexing] = std::move(*it->second.pending);
         it->second.pending.reset();
         auto expected = it->second.record_version;
+        auto token = it->second.token;
         bool written = false, failed = false;
         try {
-            written = co_await records_.put(client_.connection(), job_id, expected, json, indexing);
+            written = co_await records_.put(client_.connection(), job_id, expected, json, indexing, token);
         } catch (const std::exception& e) {
             failed = true;
             log::warn("record write failed", {{"job", job_id}, {"error", e.what()}});
@@ -118,7 +120,7 @@ asio::awaitable<void> RedisJobStore::write_records(std::string job_id) {
             it->second.pending.reset();
             it->second.writing = false;
             if (it->second.released) held_.erase(it);
-            lost(job_id, "its record was written by another owner");
+            lost(job_id, "a newer owner holds its fencing token");
             co_return;
         }
     }
@@ -135,6 +137,48 @@ asio::awaitable<void> RedisJobStore::async_flush(std::chrono::steady_clock::time
         tick.expires_after(std::chrono::milliseconds(5));
         co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
     }
+}
+
+namespace {
+constexpr std::size_t log_entries_kept = 10000;     // per attempt, roughly (MAXLEN ~): the log's tail
+constexpr std::size_t log_pending_limit = 1 << 20; // bytes waiting while Redis is slow or away
+} // namespace
+
+std::function<void(std::string_view)> RedisJobStore::attempt_log_mirror(const std::string& job_id,
+                                                                        const std::string& task_id, int attempt) {
+    auto copy = std::make_shared<LogCopy>();
+    copy->key = keys::attempt_log(job_id, task_id, attempt);
+    return [this, copy](std::string_view text) {
+        if (copy->pending.size() + text.size() > log_pending_limit) {
+            copy->dropped += text.size();
+            return;
+        }
+        copy->pending.append(text);
+        if (copy->writing) return;
+        copy->writing = true;
+        asio::co_spawn(executor_, write_log(copy), asio::detached);
+    };
+}
+
+// What the log got meanwhile goes out as one entry; a failed write loses that
+// text (the file on the worker keeps it all).
+asio::awaitable<void> RedisJobStore::write_log(std::shared_ptr<LogCopy> copy) {
+    while (!copy->pending.empty()) {
+        std::string text = std::move(copy->pending);
+        copy->pending.clear();
+        if (copy->dropped > 0) {
+            text += "omx | " + std::to_string(copy->dropped) + " bytes of log not copied to Redis (it was too slow)\n";
+            copy->dropped = 0;
+        }
+        try {
+            auto r = co_await redis::call(client_.connection(), command_timeout, "XADD", copy->key, "MAXLEN", "~",
+                                          std::to_string(log_entries_kept), "*", "t", text);
+            checked(r, "copying an attempt's log");
+        } catch (const std::exception& e) {
+            log::warn("attempt log not copied to Redis", {{"key", copy->key}, {"error", e.what()}});
+        }
+    }
+    copy->writing = false;
 }
 
 std::optional<std::string> RedisJobStore::check_writable() const {

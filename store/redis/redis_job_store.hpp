@@ -41,6 +41,10 @@ public:
     bool record_pending(const std::string& job_id) const override;
     boost::asio::awaitable<void> async_flush(std::chrono::steady_clock::time_point deadline) override;
 
+    // A capped stream per attempt (keys::attempt_log), so that any API node serves /logs.
+    std::function<void(std::string_view)> attempt_log_mirror(const std::string& job_id, const std::string& task_id,
+                                                             int attempt) override;
+
     std::optional<std::string> check_writable() const override;
     void stop() override {}
 
@@ -53,6 +57,13 @@ private:
         bool released = false;
     };
     boost::asio::awaitable<void> write_records(std::string job_id);
+    struct LogCopy {
+        std::string key;
+        std::string pending;
+        bool writing = false;
+        std::uint64_t dropped = 0;
+    };
+    boost::asio::awaitable<void> write_log(std::shared_ptr<LogCopy> copy);
     void lost(const std::string& job_id, const std::string& why);
 
     boost::asio::any_io_executor executor_;

@@ -134,7 +134,9 @@ FramePtr make_frame(std::uint64_t seq, std::string_view type, std::string_view d
     return frame;
 }
 
-FramePtr frame_from_log_line(std::string_view line) {
+namespace {
+// The frame of a log line, numbered `id` or, without one, by the event's seq.
+FramePtr frame_of(std::string_view line, std::optional<std::uint64_t> id) {
     auto data = sse_data(line);
     boost::system::error_code ec;
     auto v = boost::json::parse(data, ec);
@@ -143,7 +145,11 @@ FramePtr frame_from_log_line(std::string_view line) {
     auto* seq = o.if_contains("seq");
     auto* type = o.if_contains("type");
     if (!seq || !type || !type->is_string()) return std::make_shared<Frame>();
-    return make_frame(seq->to_number<std::uint64_t>(), type->get_string(), data);
+    return make_frame(id ? *id : seq->to_number<std::uint64_t>(), type->get_string(), data);
 }
+} // namespace
+
+FramePtr frame_from_log_line(std::string_view line) { return frame_of(line, std::nullopt); }
+FramePtr renumbered_frame(std::string_view line, std::uint64_t id) { return frame_of(line, id); }
 
 } // namespace omx::actor

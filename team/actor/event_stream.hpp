@@ -82,5 +82,7 @@ std::string sse_data(std::string_view line);
 FramePtr make_frame(std::uint64_t seq, std::string_view type, std::string_view data);
 // The frame of a whole log line (an empty frame when it does not parse).
 FramePtr frame_from_log_line(std::string_view line);
+// The same with `id` as its SSE id instead of the event's seq (the all-jobs streams).
+FramePtr renumbered_frame(std::string_view line, std::uint64_t id);
 
 } // namespace omx::actor

@@ -97,6 +97,10 @@ public:
                                                                  std::optional<std::string> comment) = 0;
     virtual boost::asio::awaitable<MessageOutcome> async_post_message(std::string id, MailboxValidator validate) = 0;
 
+    // The text of attempt `attempt` of a task's log, or nullopt when it is not kept where this server can read it.
+    virtual boost::asio::awaitable<std::optional<std::string>> async_attempt_log(std::string id, std::string task_id,
+                                                                                int attempt) = 0;
+
     virtual boost::asio::awaitable<std::optional<EventPage>> async_events(std::string id, std::uint64_t after,
                                                                           std::size_t limit) = 0;
     // Registers `s` for live frames after the returned last_seq (unless the job is terminal).

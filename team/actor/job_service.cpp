@@ -25,6 +25,8 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <set>
 
 namespace asio = boost::asio;
@@ -256,7 +258,7 @@ asio::awaitable<void> JobService::commit(Slot& slot, std::vector<team::EventDraf
         if (events[i].type == team::event_type::mailbox_received)
             deliver_to_inboxes(slot, team::message_from_json(events[i].payload.at("message").as_object()));
     }
-    index_.upsert(job);
+    if (!released_) index_.upsert(job); // a Redis worker serves no reads: its index would only grow
     record_changed(slot);
     count_job_events(job, events);
     if (slot.tmux && team::is_terminal(job.status)) close_tmux_view(slot);
@@ -439,6 +441,17 @@ asio::awaitable<MessageOutcome> JobService::async_post_message(std::string id, M
         }
         co_return out;
     });
+}
+
+// The log file in this server's work root (read on the caller's executor: it does not touch the service's state).
+asio::awaitable<std::optional<std::string>> JobService::async_attempt_log(std::string id, std::string task_id,
+                                                                         int attempt) {
+    auto path = config_.work_root / id / "tasks" / task_id / (std::to_string(attempt) + ".log");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) co_return std::nullopt;
+    std::ostringstream text;
+    text << in.rdbuf();
+    co_return text.str();
 }
 
 asio::awaitable<std::optional<EventPage>> JobService::async_events(std::string id, std::uint64_t after,

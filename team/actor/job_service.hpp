@@ -87,6 +87,8 @@ public:
                                                          std::optional<std::string> comment) override;
     boost::asio::awaitable<MessageOutcome> async_post_message(std::string id, MailboxValidator validate) override;
 
+    boost::asio::awaitable<std::optional<std::string>> async_attempt_log(std::string id, std::string task_id,
+                                                                        int attempt) override;
     boost::asio::awaitable<std::optional<EventPage>> async_events(std::string id, std::uint64_t after,
                                                                   std::size_t limit) override;
     boost::asio::awaitable<StreamStart> async_subscribe(std::string id, std::shared_ptr<Subscriber> s) override;

@@ -1,5 +1,6 @@
 // GET /v1/monitor/overview, from the index (counters, tokens) and the active
 // jobs only: its cost does not grow with the number of finished jobs.
+#include "team/actor/overview.hpp"
 #include "team/actor/job_service.hpp"
 #include "team/actor/job_slot.hpp"
 
@@ -78,8 +79,7 @@ std::vector<metrics::GaugeSample> JobService::metric_gauges() const {
     return gauges;
 }
 
-json::object JobService::overview(std::size_t limit) const {
-    auto counts = index_.counts();
+json::object overview_json(const OverviewCounts& counts, std::vector<const team::Job*> live, std::size_t limit) {
     auto count = [&](team::JobStatus s) {
         auto it = counts.by_status.find(s);
         return it == counts.by_status.end() ? std::size_t{0} : it->second;
@@ -93,10 +93,6 @@ json::object JobService::overview(std::size_t limit) const {
                       {"failed", count(S::failed)},
                       {"canceled", count(S::canceled)},
                       {"active", count(S::queued) + count(S::running) + count(S::waiting_approval)}};
-
-    std::vector<const team::Job*> live;
-    for (auto& [_, slot] : active_)
-        if (!team::is_terminal(slot->job.status)) live.push_back(&slot->job);
     std::sort(live.begin(), live.end(), [](auto* a, auto* b) {
         return a->createdAt != b->createdAt ? a->createdAt > b->createdAt : a->id > b->id;
     });
@@ -106,7 +102,7 @@ json::object JobService::overview(std::size_t limit) const {
         add_agents(*j, agents);
         add_waiting(*j, waiting);
     }
-    auto t = index_.tokens();
+    const auto& t = counts.tokens;
     return {{"generatedAt", format_rfc3339(now_ms())},
             {"jobs", std::move(jobs)},
             {"activeJobs", std::move(active_jobs)},
@@ -117,6 +113,15 @@ json::object JobService::overview(std::size_t limit) const {
                                     {"jobsWithUsage", t.jobsWithUsage},
                                     {"jobsWithoutUsage", t.jobsWithoutUsage}}},
             {"waitingApprovals", std::move(waiting)}};
+}
+
+json::object JobService::overview(std::size_t limit) const {
+    auto index_counts = index_.counts();
+    OverviewCounts counts{index_counts.total, index_counts.by_status, index_.tokens()};
+    std::vector<const team::Job*> live;
+    for (auto& [_, slot] : active_)
+        if (!team::is_terminal(slot->job.status)) live.push_back(&slot->job);
+    return overview_json(counts, std::move(live), limit);
 }
 
 } // namespace omx::actor

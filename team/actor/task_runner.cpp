@@ -11,7 +11,7 @@
 #include "runtime/clock.hpp"
 #include "runtime/ids.hpp"
 #include "runtime/log.hpp"
-#include "store/file_store.hpp"
+#include "store/job_store.hpp"
 #include "team/core/derive.hpp"
 #include "team/core/enums.hpp"
 #include "team/core/events.hpp"
@@ -130,6 +130,7 @@ asio::awaitable<bool> JobService::start_attempt(Slot& slot, const std::string& t
         spec.command = command.text;
         spec.workdir = *slot.workspace;
         spec.log_path = task_dir / (n + ".log");
+        spec.log_mirror = store_.attempt_log_mirror(job.id, task.id, attempt_no);
         spec.environment = process::agent_environment(config_.server_env, config_.agent_env, vars);
         spec.timeout = config_.scaled(std::chrono::milliseconds(std::int64_t(task.timeoutSeconds) * 1000));
         spec.idle_timeout = config_.scaled(config_.idle_timeout);

@@ -8,6 +8,7 @@
 #include "store/redis/keys.hpp"
 #include "store/redis/reply.hpp"
 #include "store/redis/work_queue.hpp"
+#include "team/actor/overview.hpp"
 #include "team/core/apply.hpp"
 #include "team/core/enums.hpp"
 #include "team/core/events.hpp"
@@ -30,6 +31,8 @@ constexpr std::size_t follower_tail = 256;              // recent frames a follo
 constexpr std::chrono::milliseconds follow_block{1000}; // one XREAD BLOCK; then it looks whether anyone listens
 constexpr std::chrono::milliseconds reply_timeout{30'000};
 constexpr std::size_t follow_batch = 500;
+constexpr std::size_t max_live_jobs = 1000; // per status, in the overview
+constexpr std::size_t monitor_ring = 10000;  // all-jobs frames kept for replays
 
 actor::StoreUnavailable unavailable(const std::exception& e) { return actor::StoreUnavailable(e.what()); }
 
@@ -50,8 +53,18 @@ struct RedisJobs::Follower {
     bool ended = false; // the job's terminal event went out
 };
 
+// The all-jobs stream of this node: ids count the events this node read from
+// the feed (like a single server's, they start again at a restart).
+struct RedisJobs::Monitor {
+    bool reading = false;
+    std::string position; // the last feed entry read
+    actor::SubscriberList subscribers;
+    std::deque<actor::FramePtr> ring;
+    std::uint64_t seq = 0;
+};
+
 RedisJobs::RedisJobs(asio::any_io_executor executor, const Config& config, redis::Client& client)
-    : executor_(std::move(executor)), config_(config), client_(client) {}
+    : executor_(std::move(executor)), config_(config), client_(client), monitor_(std::make_unique<Monitor>()) {}
 
 RedisJobs::~RedisJobs() = default;
 
@@ -257,6 +270,27 @@ asio::awaitable<actor::MessageOutcome> RedisJobs::async_post_message(std::string
     co_return out;
 }
 
+// The copy the worker keeps in a capped stream (its tail, when the log was long).
+asio::awaitable<std::optional<std::string>> RedisJobs::async_attempt_log(std::string id, std::string task_id,
+                                                                        int attempt) {
+    std::string text;
+    try {
+        auto r = co_await redis::call(client_.connection(), redis::command_timeout, "XRANGE",
+                                      redis::keys::attempt_log(id, task_id, attempt), "-", "+");
+        auto& entries = redis::checked(r, "reading an attempt's log").elements;
+        if (entries.empty()) co_return std::nullopt;
+        for (auto& e : entries) {
+            if (!e.is_array() || e.elements.size() != 2) continue;
+            auto& fields = e.elements[1].elements;
+            for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
+                if (fields[i].text == "t") text += fields[i + 1].text;
+        }
+    } catch (const redis::RedisError& e) {
+        throw unavailable(e);
+    }
+    co_return text;
+}
+
 asio::awaitable<std::optional<actor::EventPage>> RedisJobs::async_events(std::string id, std::uint64_t after,
                                                                          std::size_t limit) {
     auto job = co_await load(id);
@@ -351,13 +385,78 @@ asio::awaitable<std::vector<actor::FramePtr>> RedisJobs::async_frames(std::strin
     co_return frames;
 }
 
-asio::awaitable<std::vector<actor::FramePtr>> RedisJobs::async_subscribe_monitor(std::shared_ptr<actor::Subscriber>,
-                                                                                 std::optional<std::uint64_t>) {
-    throw actor::StoreUnavailable("the all-jobs event stream is not available with the Redis backend yet");
+asio::awaitable<std::vector<actor::FramePtr>> RedisJobs::async_subscribe_monitor(std::shared_ptr<actor::Subscriber> s,
+                                                                                 std::optional<std::uint64_t> last_id) {
+    std::vector<actor::FramePtr> replay;
+    if (last_id)
+        for (auto& f : monitor_->ring)
+            if (f->seq > *last_id) replay.push_back(f);
+    if (shutting_down_) {
+        s->close();
+        co_return replay;
+    }
+    monitor_->subscribers.add(s);
+    if (!monitor_->reading) {
+        // The reader starts at the feed's end as of now, before this client's
+        // stream begins: "$" would mean the end whenever its XREAD runs.
+        monitor_->reading = true;
+        try {
+            monitor_->position = co_await redis::JobEvents::feed_end(client_.connection());
+        } catch (const std::exception& e) {
+            monitor_->reading = false;
+            throw actor::StoreUnavailable(e.what());
+        }
+        asio::co_spawn(executor_, follow_feed(), asio::detached);
+    }
+    co_return replay;
 }
 
-asio::awaitable<json::object> RedisJobs::async_overview(std::size_t) {
-    throw actor::StoreUnavailable("the overview is not available with the Redis backend yet");
+asio::awaitable<void> RedisJobs::follow_feed() {
+    auto& m = *monitor_;
+    std::unique_ptr<redis::Connection> reader;
+    while (!shutting_down_ && !m.subscribers.empty()) {
+        try {
+            if (!reader || !reader->is_open()) reader = co_await client_.open_dedicated();
+            for (auto& e : co_await redis::JobEvents::wait_feed(*reader, m.position, follow_batch, follow_block)) {
+                m.position = e.id;
+                auto frame = actor::renumbered_frame(e.line, ++m.seq);
+                m.ring.push_back(frame);
+                if (m.ring.size() > monitor_ring) m.ring.pop_front();
+                m.subscribers.publish(frame);
+            }
+        } catch (const std::exception& e) {
+            log::warn("all-jobs feed reader failed", {{"error", e.what()}});
+            m.subscribers.close_all(); // the clients reconnect
+            break;
+        }
+    }
+    m.reading = false;
+}
+
+// The counts and token sums the record writes keep; the live jobs folded one by one.
+asio::awaitable<json::object> RedisJobs::async_overview(std::size_t limit) {
+    actor::OverviewCounts counts;
+    std::vector<team::Job> live;
+    try {
+        auto& c = client_.connection();
+        const std::string every_status; // named: GCC 12 mishandles a temporary inside co_await
+        counts.total = static_cast<std::size_t>(co_await redis::Records::count(c, every_status));
+        for (auto s : team::all_job_statuses()) {
+            auto name = std::string(team::to_string(s));
+            counts.by_status[s] = static_cast<std::size_t>(co_await redis::Records::count(client_.connection(), name));
+            if (team::is_terminal(s)) continue;
+            for (auto& id : co_await records_.list(client_.connection(), name, 0, max_live_jobs))
+                if (auto job = co_await load(id); job && !team::is_terminal(job->status)) live.push_back(std::move(*job));
+        }
+        auto t = co_await redis::Records::token_sums(client_.connection());
+        counts.tokens = {t.input, t.output, t.total, static_cast<std::size_t>(std::max<std::int64_t>(0, t.jobs_with_usage)),
+                         static_cast<std::size_t>(std::max<std::int64_t>(0, t.jobs_without_usage))};
+    } catch (const redis::RedisError& e) {
+        throw unavailable(e);
+    }
+    std::vector<const team::Job*> pointers;
+    for (auto& j : live) pointers.push_back(&j);
+    co_return actor::overview_json(counts, std::move(pointers), limit);
 }
 
 asio::awaitable<std::optional<std::string>> RedisJobs::async_readiness() {
@@ -371,10 +470,8 @@ asio::awaitable<std::vector<metrics::GaugeSample>> RedisJobs::async_metric_gauge
     try {
         for (auto s : team::all_job_statuses()) {
             auto name = std::string(team::to_string(s));
-            auto r = co_await redis::call(client_.connection(), redis::command_timeout, "ZCARD",
-                                          redis::keys::jobs_with_status(name));
-            gauges.push_back({metrics::family::jobs, {{"status", name}},
-                              static_cast<double>(redis::checked(r, "counting jobs").as_integer().value_or(0))});
+            auto n = co_await redis::Records::count(client_.connection(), name);
+            gauges.push_back({metrics::family::jobs, {{"status", name}}, static_cast<double>(n)});
         }
     } catch (const redis::RedisError& e) {
         throw unavailable(e);
@@ -385,6 +482,7 @@ asio::awaitable<std::vector<metrics::GaugeSample>> RedisJobs::async_metric_gauge
 asio::awaitable<void> RedisJobs::async_shutdown(std::chrono::milliseconds) {
     shutting_down_ = true;
     for (auto& [_, f] : followers_) f->subscribers.close_all();
+    monitor_->subscribers.close_all();
     co_return;
 }
 

@@ -42,6 +42,8 @@ public:
                                                                 std::optional<std::string> comment) override;
     boost::asio::awaitable<actor::MessageOutcome> async_post_message(std::string id,
                                                                      actor::MailboxValidator validate) override;
+    boost::asio::awaitable<std::optional<std::string>> async_attempt_log(std::string id, std::string task_id,
+                                                                        int attempt) override;
     boost::asio::awaitable<std::optional<actor::EventPage>> async_events(std::string id, std::uint64_t after,
                                                                          std::size_t limit) override;
     boost::asio::awaitable<actor::StreamStart> async_subscribe(std::string id,
@@ -57,11 +59,13 @@ public:
 
 private:
     struct Follower; // one job's XREAD reader and its subscribers
+    struct Monitor;  // the all-jobs feed's reader, its subscribers and the frames it numbered
     // The job as of its last event; nullopt if there is none. Throws actor::StoreUnavailable.
     boost::asio::awaitable<std::optional<team::Job>> load(const std::string& id);
     // Sends a command to the job's owner (queueing the job when it has none) and waits for the answer.
     boost::asio::awaitable<std::optional<CommandReply>> command(const std::string& id, Command c);
     boost::asio::awaitable<void> follow(std::shared_ptr<Follower> f);
+    boost::asio::awaitable<void> follow_feed();
     // A job or task action: sent to the owner, answered with the job after it.
     boost::asio::awaitable<actor::JobOutcome> run_action(std::string id, Command c);
 
@@ -71,6 +75,7 @@ private:
     redis::JobEvents events_;
     redis::Records records_;
     std::unordered_map<std::string, std::shared_ptr<Follower>> followers_;
+    std::unique_ptr<Monitor> monitor_;
     bool shutting_down_ = false;
 };
 

@@ -103,6 +103,9 @@ BOOST_AUTO_TEST_CASE(a_job_created_on_one_api_node_runs_on_a_worker_and_streams_
     auto c1 = api1.client();
     auto c2 = api2.client();
     BOOST_TEST(c1.get("/v1/readyz").status == 200);
+    SseClient all_jobs; // the dashboard's stream of every job's events, from node 2
+    all_jobs.open(api2.process.port(), "/v1/monitor/events");
+    BOOST_TEST_REQUIRE(all_jobs.status() == 200);
 
     auto id = create(c1, scripted_job(worker.record, {{"default", json::object{{"message", "ok"}}}},
                                       {{"requireApproval", true}}));
@@ -132,6 +135,28 @@ BOOST_AUTO_TEST_CASE(a_job_created_on_one_api_node_runs_on_a_worker_and_streams_
     BOOST_TEST(page.at("next").to_number<int>() == 7);
     auto again = c2.post_json("/v1/jobs/" + id + "/actions/approve", json::object{});
     BOOST_TEST(again.status == 409, again.body);
+
+    // Node 2's all-jobs stream saw the job from its creation on node 1 to its end, numbered by node 2.
+    std::vector<std::string> seen;
+    while (seen.empty() || seen.back() != "completed") {
+        auto e = all_jobs.next_event(10s);
+        BOOST_TEST_REQUIRE(e.has_value());
+        if (e->data.find(id) != std::string::npos) seen.push_back(e->event);
+    }
+    BOOST_TEST(seen.front() == "queued");
+    BOOST_TEST(seen.size() == events.size());
+    // The overview counts from Redis: the finished job and its token use.
+    auto overview = get_json(c1, "/v1/monitor/overview");
+    BOOST_TEST(overview.at("jobs").at("succeeded").to_number<int>() == 1, dump(overview));
+    BOOST_TEST(overview.at("jobs").at("total").to_number<int>() == 1);
+    BOOST_TEST(overview.at("tokens").at("jobsWithUsage").to_number<int>() + overview.at("tokens").at("jobsWithoutUsage").to_number<int>() == 1);
+
+    // The agents' logs, kept by the worker on its own disk, are served by an API node from Redis.
+    auto log = c2.get("/v1/jobs/" + id + "/team/tasks/team-planner/logs");
+    BOOST_TEST_REQUIRE(log.status == 200, log.body);
+    BOOST_TEST(log.body.find(" out | ") != std::string::npos, log.body);
+    BOOST_TEST(log.body.find("omx | finished: ok") != std::string::npos, log.body);
+    BOOST_TEST(c2.get("/v1/jobs/" + id + "/team/tasks/team-planner/logs?attempt=2").status == 404);
 }
 
 BOOST_AUTO_TEST_CASE(idempotent_creation_and_mailbox_messages_go_through_redis) {

@@ -78,6 +78,41 @@ BOOST_AUTO_TEST_CASE(records_are_compare_and_set_and_the_indexes_follow_them) {
     });
 }
 
+BOOST_AUTO_TEST_CASE(a_lease_holder_writes_by_its_fencing_token_and_the_sums_follow_the_records) {
+    omx::test::RedisServer redis;
+    omx::test::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+        auto c = co_await connect(ex, redis);
+        Records records;
+        const RecordIndexing created{"queued", 1000, 1000, 0, 0, 0}, by_old{"running", 1000, 2000, 10, 5, 15},
+            by_new{"running", 1000, 3000, 20, 10, 30}, stale{"failed", 1000, 4000, 1, 1, 2};
+        BOOST_TEST(co_await records.put(*c, "j", 0, "{}", created));
+        auto fence = co_await call(*c, std::chrono::seconds(5), "SET", "omx:job:{j}:fence", "1");
+        // (Tokens and strings named before each co_await: GCC 12 mishandles temporaries inside one.)
+        const std::optional<std::uint64_t> token1 = 1, token2 = 2;
+        const std::string any_status, running_status = "running";
+        BOOST_TEST(co_await records.put(*c, "j", 1, R"({"by":"owner 1"})", by_old, token1));
+        // Owner 2 took over (token 2) having read version 1; owner 1's late write made it 2 meanwhile.
+        fence = co_await call(*c, std::chrono::seconds(5), "SET", "omx:job:{j}:fence", "2");
+        BOOST_TEST(co_await records.put(*c, "j", 1, R"({"by":"owner 2"})", by_new, token2));
+        BOOST_TEST(!(co_await records.put(*c, "j", 3, R"({"by":"owner 1 again"})", stale, token1)));
+        auto j = co_await records.get(*c, "j");
+        BOOST_TEST_REQUIRE(j.has_value());
+        BOOST_TEST(j->json == R"({"by":"owner 2"})");
+        BOOST_TEST(j->version == 3u);
+        // The token sums hold the last written usage of each job, once.
+        const RecordIndexing other{"succeeded", 2000, 2000, 1, 2, 3};
+        BOOST_TEST(co_await records.put(*c, "k", 0, "{}", other));
+        auto sums = co_await Records::token_sums(*c);
+        BOOST_TEST(sums.input == 21);
+        BOOST_TEST(sums.output == 12);
+        BOOST_TEST(sums.total == 33);
+        BOOST_TEST(sums.jobs_with_usage == 2);
+        BOOST_TEST(sums.jobs_without_usage == 0);
+        BOOST_TEST(co_await Records::count(*c, running_status) == 1);
+        BOOST_TEST(co_await Records::count(*c, any_status) == 2);
+    });
+}
+
 BOOST_AUTO_TEST_CASE(an_idempotency_key_names_the_first_job_to_claim_it) {
     omx::test::RedisServer redis;
     omx::test::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
