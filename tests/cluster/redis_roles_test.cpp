@@ -3,7 +3,9 @@
 // scripted agent. Jobs created on one API node run on a worker and stream,
 // without gap or duplicate, from another; actions reach the owner as
 // commands; a worker killed with SIGKILL has its job taken over; Redis away
-// means 503 and reconnecting streams, and work resumes when it is back.
+// means 503 and reconnecting streams, and work resumes when it is back; with
+// a shared work root a takeover continues in the same workspace; a Redis
+// killed with SIGKILL comes back (AOF) with every acknowledged event.
 #define BOOST_TEST_MODULE redis_roles
 #include <boost/test/unit_test.hpp>
 
@@ -263,4 +265,64 @@ BOOST_AUTO_TEST_CASE(redis_away_answers_503_and_work_resumes_when_it_returns) {
     auto events = follow_to_end(api.process.port(), id, 90s);
     BOOST_TEST(events.back().event == "completed");
     BOOST_TEST(str(wait_terminal(c, id), "/status") == "succeeded");
+}
+
+BOOST_AUTO_TEST_CASE(with_a_shared_work_root_a_takeover_continues_in_the_same_workspace) {
+    RedisServer redis;
+    Node api(redis, "api");
+    auto shared = api.process.log_dir() / "shared-runs";
+    Node w1(redis, "worker", {"--job-lease", "10"}, shared), w2(redis, "worker", {"--job-lease", "10"}, shared);
+    auto c = api.client();
+    auto id = create(c, scripted_job(w1.record, {{"default", json::object{{"sleep", 1.5}, {"message", "ok"}}}}));
+    std::string owner;
+    for (int i = 0; owner.empty(); ++i) {
+        auto team = get_json(c, "/v1/jobs/" + id + "/team");
+        for (auto& t : team.at("tasks").as_array())
+            if (t.at("status") == "running" && t.at("workerId").is_string()) owner = t.at("workerId").as_string();
+        BOOST_TEST_REQUIRE(i < 600, "no task of job " << id << " started: " << dump(team));
+        std::this_thread::sleep_for(25ms);
+    }
+    auto* dead = w1.process.stderr_text().find("worker=" + owner) != std::string::npos ? &w1 : &w2;
+    dead->process.kill(SIGKILL);
+    dead->process.wait_exit(5s);
+    BOOST_TEST(str(wait_terminal(c, id, 60s), "/status") == "succeeded");
+    // Both runs used the one workspace, and the first run's files are still there.
+    std::set<std::string> paths;
+    for (auto& e : event_items(c, id))
+        if (e.at("type") == "workspace_ready") paths.insert(std::string(e.at("payload").at("path").as_string()));
+    BOOST_TEST(paths.size() == 1u);
+    BOOST_TEST(fs::exists(shared / id / "tasks" / "team-planner" / "1.log"));
+}
+
+BOOST_AUTO_TEST_CASE(a_redis_killed_and_restarted_keeps_every_acknowledged_job_and_event) {
+    RedisServer redis;
+    Node api(redis, "api"), worker(redis, "worker");
+    auto c = api.client();
+    std::vector<std::string> ids;
+    for (int i = 0; i < 5; ++i)
+        ids.push_back(create(c, scripted_job(worker.record, {{"default", json::object{{"sleep", 0.2}, {"message", "ok"}}}},
+                                             {{"requireApproval", i % 2 == 0}})));
+    wait_status(c, ids[0], "waiting_approval");
+    std::map<std::string, std::size_t> events_before;
+    for (auto& id : ids) events_before[id] = event_items(c, id).size();
+
+    redis.kill(); // SIGKILL: only what the AOF (appendfsync always) holds comes back
+    redis.start();
+    bool ready = false;
+    for (int i = 0; i < 200 && !ready; ++i) {
+        ready = c.get("/v1/readyz").status == 200;
+        if (!ready) std::this_thread::sleep_for(50ms);
+    }
+    BOOST_TEST_REQUIRE(ready);
+    for (auto& id : ids) {
+        auto items = event_items(c, id);
+        BOOST_TEST(items.size() >= events_before[id], id);
+        for (std::size_t i = 0; i < items.size(); ++i)
+            BOOST_TEST(items[i].at("seq").to_number<std::size_t>() == i + 1);
+    }
+    for (std::size_t i = 0; i < ids.size(); i += 2) {
+        auto approved = c.post_json("/v1/jobs/" + ids[i] + "/actions/approve", json::object{});
+        BOOST_TEST(approved.status == 200, approved.body);
+    }
+    for (auto& id : ids) BOOST_TEST(str(wait_terminal(c, id, 60s), "/status") == "succeeded", id);
 }
