@@ -7,6 +7,7 @@
 #include "runtime/heap.hpp"
 #include "runtime/log.hpp"
 #include "runtime/serve_redis.hpp"
+#include "runtime/shutdown_signal.hpp"
 #include "store/file_store.hpp"
 #include "team/actor/job_service.hpp"
 
@@ -15,7 +16,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <csignal>
 #include <cstdio>
@@ -49,23 +49,8 @@ void raise_open_file_limit() {
 
 asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals, asio::io_context& io, omx::api::HttpServer& server,
                                          omx::actor::JobApi& jobs, const omx::Config& config) {
-    int sig = co_await signals.async_wait(asio::use_awaitable);
-    omx::log::info("shutting down", {{"signal", std::to_string(sig)}});
-    omx::log::flush();
-    signals.async_wait([](boost::system::error_code ec, int) {
-        if (ec) return;
-        omx::log::warn("second signal: exiting at once");
-        omx::log::flush();
-        std::_Exit(130);
-    });
     auto grace = config.scaled(config.shutdown_grace);
-    // A last resort against a disk that never answers: the promise is grace + 5 s.
-    std::thread([grace] {
-        std::this_thread::sleep_for(grace + std::chrono::seconds(4));
-        omx::log::error("shutdown did not finish in time: exiting");
-        omx::log::flush();
-        std::_Exit(1);
-    }).detach();
+    co_await omx::await_shutdown_signal(signals, grace);
     server.stop_accepting();                          // stage 1: no new connections, idle ones closed
     co_await jobs.async_shutdown(grace);              // stage 2: streams ended, commands finished, all persisted
     co_await server.async_wait_sessions(grace);       // stage 3: answers in flight written

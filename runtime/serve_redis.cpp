@@ -3,6 +3,7 @@
 #include "api/http_server.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "runtime/log.hpp"
+#include "runtime/shutdown_signal.hpp"
 #include "store/redis/client.hpp"
 #include "store/redis/endpoint.hpp"
 #include "store/redis/redis_job_store.hpp"
@@ -14,10 +15,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <iostream>
-#include <thread>
 
 namespace asio = boost::asio;
 
@@ -37,22 +36,8 @@ struct Roles {
 // handed over to other workers; answers in flight written.
 asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals, asio::io_context& io, Roles& roles,
                                          redis::Client& client, const Config& config) {
-    int sig = co_await signals.async_wait(asio::use_awaitable);
-    log::info("shutting down", {{"signal", std::to_string(sig)}});
-    log::flush();
-    signals.async_wait([](boost::system::error_code ec, int) {
-        if (ec) return;
-        log::warn("second signal: exiting at once");
-        log::flush();
-        std::_Exit(130);
-    });
     auto grace = config.scaled(config.shutdown_grace);
-    std::thread([grace] {
-        std::this_thread::sleep_for(grace + std::chrono::seconds(4));
-        log::error("shutdown did not finish in time: exiting");
-        log::flush();
-        std::_Exit(1);
-    }).detach();
+    co_await await_shutdown_signal(signals, grace);
     if (roles.server) roles.server->stop_accepting();
     if (roles.worker) roles.worker->stop();
     if (roles.api) co_await roles.api->async_shutdown(grace);

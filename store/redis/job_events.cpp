@@ -17,14 +17,12 @@ std::vector<StoredEvent> events_of(const Reply& entries) {
     std::vector<StoredEvent> out;
     if (!entries.is_array()) return out;
     for (auto& entry : entries.elements) {
-        if (!entry.is_array() || entry.elements.size() != 2) throw RedisError("an odd stream entry: " + entry.describe());
-        const std::string& id = entry.elements[0].text;
+        const std::string* id = entry_id(entry);
+        if (!id) throw RedisError("an odd stream entry: " + entry.describe());
         StoredEvent e;
-        auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), e.seq);
-        if (ec != std::errc() || end == id.data()) throw RedisError("a stream entry id that is no seq: " + id);
-        auto& fields = entry.elements[1].elements;
-        for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
-            if (fields[i].text == "e") e.line = fields[i + 1].text;
+        auto [end, ec] = std::from_chars(id->data(), id->data() + id->size(), e.seq);
+        if (ec != std::errc() || end == id->data()) throw RedisError("a stream entry id that is no seq: " + *id);
+        if (auto* line = entry_field(entry, "e")) e.line = *line;
         out.push_back(std::move(e));
     }
     return out;
@@ -85,14 +83,8 @@ asio::awaitable<std::vector<JobEvents::FeedEntry>> JobEvents::wait_feed(Connecti
     const Reply* entries = single_stream_entries(checked(reply, "waiting for the feed"));
     std::vector<FeedEntry> out;
     if (!entries) co_return out;
-    for (auto& entry : entries->elements) {
-        if (!entry.is_array() || entry.elements.size() != 2) continue;
-        FeedEntry e{entry.elements[0].text, {}};
-        auto& fields = entry.elements[1].elements;
-        for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
-            if (fields[i].text == "e") e.line = fields[i + 1].text;
-        out.push_back(std::move(e));
-    }
+    for (auto& entry : entries->elements)
+        if (auto* line = entry_field(entry, "e")) out.push_back({*entry_id(entry), *line});
     co_return out;
 }
 

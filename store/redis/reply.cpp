@@ -23,6 +23,19 @@ const Reply& checked(const Reply& r, std::string_view what) {
     return r;
 }
 
+const std::string* entry_id(const Reply& entry) {
+    if (!entry.is_array() || entry.elements.size() != 2 || !entry.elements[1].is_array()) return nullptr;
+    return &entry.elements[0].text;
+}
+
+const std::string* entry_field(const Reply& entry, std::string_view field) {
+    if (!entry_id(entry)) return nullptr;
+    auto& fields = entry.elements[1].elements;
+    for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
+        if (fields[i].text == field) return &fields[i + 1].text;
+    return nullptr;
+}
+
 const Reply* single_stream_entries(const Reply& r) {
     if (r.is_nil() || (r.is_array() && r.elements.empty())) return nullptr;
     if (!r.is_array() || !r.elements[0].is_array() || r.elements[0].elements.size() != 2)

@@ -40,6 +40,12 @@ struct RedisError : std::runtime_error {
 // `r` itself, or RedisError("<what> failed: <Redis's error>") for an error reply.
 const Reply& checked(const Reply& r, std::string_view what);
 
+// A stream entry ([id, [field, value, …]]): its id, or nullptr when the entry
+// has another shape (XAUTOCLAIM's deleted entries come back as [id, nil]).
+const std::string* entry_id(const Reply& entry);
+// The value of `field` in a stream entry, or nullptr when it has another shape or no such field.
+const std::string* entry_field(const Reply& entry, std::string_view field);
+
 // The entries of the single stream an XREAD/XREADGROUP reply names
 // ([[key, entries]]); nullptr when none came (nil). Throws on another shape.
 const Reply* single_stream_entries(const Reply& r);

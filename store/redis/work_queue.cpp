@@ -10,12 +10,8 @@ namespace {
 std::vector<QueueEntry> entries_of(const Reply& entries) {
     std::vector<QueueEntry> out;
     if (!entries.is_array()) return out;
-    for (auto& e : entries.elements) {
-        if (!e.is_array() || e.elements.size() != 2 || !e.elements[1].is_array()) continue;
-        auto& fields = e.elements[1].elements;
-        for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
-            if (fields[i].text == "job") out.push_back({e.elements[0].text, fields[i + 1].text});
-    }
+    for (auto& e : entries.elements)
+        if (auto* job = entry_field(e, "job")) out.push_back({*entry_id(e), *job});
     return out;
 }
 

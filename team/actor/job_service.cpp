@@ -198,14 +198,19 @@ void JobService::drop(const std::string& job_id, const std::string& why) {
     if (!slot || slot->lease_lost) return;
     log::warn("stopping a lost job's agents", {{"job", job_id}, {"why", why}});
     slot->lease_lost = true;
-    slot->subscribers.close_all();
-    for (auto& [task, a] : slot->attempts)
+    stop_all(*slot, process::StopReason::reassign);
+    deactivate_if_done(*slot);
+}
+
+void JobService::stop_all(Slot& slot, process::StopReason reason) {
+    slot.subscribers.close_all();
+    slot.stop_preparation.emit(asio::cancellation_type::terminal);
+    for (auto& [task, a] : slot.attempts)
         if (!a.finished && !a.stopping) {
             a.stopping = true;
-            a.attempt->stop(process::StopReason::reassign);
+            a.attempt->stop(reason);
         }
-    slot->wake.cancel();
-    deactivate_if_done(*slot);
+    slot.wake.cancel();
 }
 
 std::vector<std::string> JobService::read_events(const std::string& id, std::uint64_t after, std::size_t limit) {
@@ -542,16 +547,8 @@ asio::awaitable<std::vector<metrics::GaugeSample>> JobService::async_metric_gaug
 asio::awaitable<void> JobService::async_shutdown(std::chrono::milliseconds grace) {
     return on_strand<void>([this, grace]() -> asio::awaitable<void> {
         shutting_down_ = true;
-        for (auto& [_, slot] : active_) {
-            slot->subscribers.close_all();
-            slot->stop_preparation.emit(asio::cancellation_type::terminal);
-            for (auto& [task, a] : slot->attempts)
-                if (!a.finished && !a.stopping) {
-                    a.stopping = true;
-                    a.attempt->stop(process::StopReason::shutdown); // requeued without counting a failure
-                }
-            slot->wake.cancel();
-        }
+        for (auto& [_, slot] : active_)
+            stop_all(*slot, process::StopReason::shutdown); // the attempts are requeued without counting a failure
         monitor_subscribers_.close_all();
         // Commands admitted before the flag finish their commit first.
         auto deadline = std::chrono::steady_clock::now() + grace;

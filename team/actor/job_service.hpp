@@ -38,6 +38,7 @@ class JobStore;
 }
 namespace omx::process {
 class AgentAttempt;
+enum class StopReason;
 }
 
 namespace omx::actor {
@@ -150,6 +151,8 @@ private:
     void queue_output(Slot& slot, team::EventDraft event);
     boost::asio::awaitable<void> flush_output(std::string job_id);
     std::vector<team::EventDraft> take_output(Slot& slot);
+    // Ends the job's streams and preparation and stops every attempt (shutdown, a lost lease).
+    void stop_all(Slot& slot, process::StopReason reason);
     // Stops attempts whose task no longer runs under their claim (cancel, reassign, run end).
     void stop_orphaned_attempts(Slot& slot);
     // Appends a message that just arrived to the inbox of every matching running task.

@@ -141,12 +141,8 @@ asio::awaitable<std::optional<CommandReply>> await_reply(redis::Connection& dedi
 asio::awaitable<std::vector<PendingCommand>> pending_commands(redis::Connection& c, const std::string& job_id) {
     auto r = co_await redis::call(c, redis::command_timeout, "XRANGE", redis::keys::commands(job_id), "-", "+");
     std::vector<PendingCommand> out;
-    for (auto& entry : redis::checked(r, "reading commands").elements) {
-        if (!entry.is_array() || entry.elements.size() != 2) continue;
-        auto& fields = entry.elements[1].elements;
-        for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
-            if (fields[i].text == "c") out.push_back({entry.elements[0].text, decode_command(fields[i + 1].text)});
-    }
+    for (auto& entry : redis::checked(r, "reading commands").elements)
+        if (auto* c = redis::entry_field(entry, "c")) out.push_back({*redis::entry_id(entry), decode_command(*c)});
     co_return out;
 }
 

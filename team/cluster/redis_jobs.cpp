@@ -210,10 +210,9 @@ asio::awaitable<actor::JobOutcome> RedisJobs::run_action(std::string id, Command
 
 asio::awaitable<actor::JobOutcome> RedisJobs::async_job_action(std::string id, team::JobAction action,
                                                                std::optional<std::string> comment) {
-    static constexpr const char* names[] = {"approve", "reject", "cancel", "resume"}; // team::JobAction's order
     Command c;
     c.kind = Command::Kind::job_action;
-    c.action = names[static_cast<int>(action)];
+    c.action = team::to_string(action);
     c.comment = std::move(comment);
     return run_action(std::move(id), std::move(c));
 }
@@ -279,12 +278,8 @@ asio::awaitable<std::optional<std::string>> RedisJobs::async_attempt_log(std::st
                                       redis::keys::attempt_log(id, task_id, attempt), "-", "+");
         auto& entries = redis::checked(r, "reading an attempt's log").elements;
         if (entries.empty()) co_return std::nullopt;
-        for (auto& e : entries) {
-            if (!e.is_array() || e.elements.size() != 2) continue;
-            auto& fields = e.elements[1].elements;
-            for (std::size_t i = 0; i + 1 < fields.size(); i += 2)
-                if (fields[i].text == "t") text += fields[i + 1].text;
-        }
+        for (auto& e : entries)
+            if (auto* piece = redis::entry_field(e, "t")) text += *piece;
     } catch (const redis::RedisError& e) {
         throw unavailable(e);
     }

@@ -155,7 +155,7 @@ asio::awaitable<void> Worker::take(redis::QueueEntry entry) {
                       std::none_of(loaded->job.team.tasks.begin(), loaded->job.team.tasks.end(),
                                    [](const team::Task& t) { return t.status == team::TaskStatus::running; }));
     if (loaded && !runnable) runnable = co_await has_commands(id); // queued for an action on it
-    if (!running || !*running) co_return;
+    if (!*running) co_return;
     if (!runnable) { // nothing to run: finished, parked, or unreadable
         co_await leases_.release(client_.connection(), id, *holder);
         co_await redis::WorkQueue::ack(client_.connection(), entry.entry_id);
@@ -237,14 +237,14 @@ asio::awaitable<void> Worker::lease_loop() {
 
 namespace {
 
-// The entries of an XREAD reply over several streams, by key: [[key, [[id, [field, value, …]], …]], …].
-std::vector<std::pair<std::string, std::string>> streams_with_entries(const redis::Reply& r) {
-    std::vector<std::pair<std::string, std::string>> out; // (key, first entry id)
+// The keys of an XREAD reply over several streams that came with entries: [[key, [entry, …]], …].
+std::vector<std::string> streams_with_entries(const redis::Reply& r) {
+    std::vector<std::string> out;
     if (!r.is_array()) return out;
     for (auto& stream : r.elements)
         if (stream.is_array() && stream.elements.size() == 2 && stream.elements[1].is_array() &&
             !stream.elements[1].elements.empty())
-            out.emplace_back(stream.elements[0].text, stream.elements[1].elements[0].elements[0].text);
+            out.push_back(stream.elements[0].text);
     return out;
 }
 
@@ -272,7 +272,7 @@ asio::awaitable<void> Worker::command_loop() {
             auto r = co_await reader->command(std::move(read), redis::command_timeout);
             if (!*running) co_return;
             redis::checked(r, "waiting for commands");
-            for (auto& [key, first] : streams_with_entries(r)) {
+            for (auto& key : streams_with_entries(r)) {
                 auto id = std::find_if(ids.begin(), ids.end(), [&](auto& j) { return redis::keys::commands(j) == key; });
                 if (id == ids.end() || !owned_.count(*id)) continue;
                 co_await apply_pending(*id);

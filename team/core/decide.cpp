@@ -112,11 +112,19 @@ Decision decide_create(const JobRequest& r, const CreateInput& in) {
     return Decision{std::move(events), std::nullopt}; // no EventBatch: the job has no state to apply to yet
 }
 
+std::string_view to_string(JobAction a) {
+    switch (a) {
+    case JobAction::approve: return "approve";
+    case JobAction::reject: return "reject";
+    case JobAction::cancel: return "cancel";
+    case JobAction::resume: return "resume";
+    }
+    return "approve";
+}
+
 std::optional<JobAction> parse_job_action(std::string_view s) {
-    if (s == "approve") return JobAction::approve;
-    if (s == "reject") return JobAction::reject;
-    if (s == "cancel") return JobAction::cancel;
-    if (s == "resume") return JobAction::resume;
+    for (auto a : {JobAction::approve, JobAction::reject, JobAction::cancel, JobAction::resume})
+        if (to_string(a) == s) return a;
     return std::nullopt;
 }
 

@@ -36,6 +36,7 @@ Decision decide_create(const JobRequest&, const CreateInput&);
 
 enum class JobAction { approve, reject, cancel, resume };
 std::optional<JobAction> parse_job_action(std::string_view);
+std::string_view to_string(JobAction);
 
 Decision decide_job_action(const Job&, JobAction, const std::optional<std::string>& comment);
 Decision decide_task_action(const Job&, std::string_view taskId, bool approve,

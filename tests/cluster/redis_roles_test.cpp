@@ -93,6 +93,31 @@ std::vector<SseEvent> follow_to_end(std::uint16_t port, const std::string& id, s
     return events;
 }
 
+// Polls /v1/readyz until it answers `status` (up to ~10 s); whether it did.
+bool readyz_becomes(HttpClient& api, int status) {
+    for (int i = 0; i < 200; ++i) {
+        if (api.get("/v1/readyz").status == status) return true;
+        std::this_thread::sleep_for(50ms);
+    }
+    return false;
+}
+
+// The worker (of w1 and w2) that runs a task of the job, once one runs; the
+// worker id in its log says which process it is.
+Node& worker_running(HttpClient& api, const std::string& id, Node& w1, Node& w2) {
+    std::string owner;
+    for (int i = 0; owner.empty(); ++i) {
+        auto team = get_json(api, "/v1/jobs/" + id + "/team");
+        for (auto& t : team.at("tasks").as_array())
+            if (t.at("status") == "running" && t.at("workerId").is_string()) owner = t.at("workerId").as_string();
+        BOOST_TEST_REQUIRE(i < 600, "no task of job " << id << " started: " << dump(team));
+        std::this_thread::sleep_for(25ms);
+    }
+    Node& node = w1.process.stderr_text().find("worker=" + owner) != std::string::npos ? w1 : w2;
+    BOOST_TEST(node.process.stderr_text().find("worker=" + owner) != std::string::npos);
+    return node;
+}
+
 bool has_event(const std::vector<SseEvent>& events, std::string_view type) {
     return std::any_of(events.begin(), events.end(), [&](auto& e) { return e.event == type; });
 }
@@ -197,15 +222,7 @@ BOOST_AUTO_TEST_CASE(a_worker_killed_mid_job_is_taken_over_and_its_agents_are_go
     auto c = api.client();
     // The first task sleeps long enough to be killed in the middle of it.
     auto id = create(c, scripted_job(w1.record, {{"default", json::object{{"sleep", 1.5}, {"message", "ok"}}}}));
-    std::string owner; // the worker id of the running task
-    for (int i = 0; owner.empty(); ++i) {
-        auto team = get_json(c, "/v1/jobs/" + id + "/team");
-        for (auto& t : team.at("tasks").as_array())
-            if (t.at("status") == "running" && t.at("workerId").is_string()) owner = t.at("workerId").as_string();
-        BOOST_TEST_REQUIRE(i < 600, "no task of job " << id << " started: " << dump(team));
-        std::this_thread::sleep_for(25ms);
-    }
-    auto owner_log = w1.process.stderr_text().find("worker=" + owner) != std::string::npos ? &w1 : &w2;
+    auto* owner_log = &worker_running(c, id, w1, w2);
     auto* other = owner_log == &w1 ? &w2 : &w1;
     auto agents = read_file(owner_log->record / "agents.log");
     owner_log->process.kill(SIGKILL);
@@ -213,7 +230,6 @@ BOOST_AUTO_TEST_CASE(a_worker_killed_mid_job_is_taken_over_and_its_agents_are_go
 
     auto done = wait_terminal(c, id, 60s);
     BOOST_TEST(str(done, "/status") == "succeeded", dump(done));
-    BOOST_TEST(owner_log->process.stderr_text().find("worker=" + owner) != std::string::npos);
     BOOST_TEST(other->process.stderr_text().find("job taken job=" + id) != std::string::npos);
     auto items = event_items(c, id);
     std::string types;
@@ -243,24 +259,14 @@ BOOST_AUTO_TEST_CASE(redis_away_answers_503_and_work_resumes_when_it_returns) {
     wait_status(c, id, "running");
 
     redis.stop();
-    bool saw_503 = false;
-    for (int i = 0; i < 100 && !saw_503; ++i) {
-        saw_503 = c.get("/v1/readyz").status == 503;
-        if (!saw_503) std::this_thread::sleep_for(50ms);
-    }
-    BOOST_TEST(saw_503);
+    BOOST_TEST(readyz_becomes(c, 503));
     auto refused = c.post_json("/v1/jobs", scripted_job(worker.record, {}));
     BOOST_TEST(refused.status == 503, refused.body);
     BOOST_TEST(c.get("/v1/jobs/" + id).status == 503);
     std::this_thread::sleep_for(1s);
 
     redis.start();
-    bool ready = false;
-    for (int i = 0; i < 200 && !ready; ++i) {
-        ready = c.get("/v1/readyz").status == 200;
-        if (!ready) std::this_thread::sleep_for(50ms);
-    }
-    BOOST_TEST_REQUIRE(ready);
+    BOOST_TEST_REQUIRE(readyz_becomes(c, 200));
     // Acknowledged before the stop: still there (AOF, appendfsync always), and it finishes.
     auto events = follow_to_end(api.process.port(), id, 90s);
     BOOST_TEST(events.back().event == "completed");
@@ -274,15 +280,7 @@ BOOST_AUTO_TEST_CASE(with_a_shared_work_root_a_takeover_continues_in_the_same_wo
     Node w1(redis, "worker", {"--job-lease", "10"}, shared), w2(redis, "worker", {"--job-lease", "10"}, shared);
     auto c = api.client();
     auto id = create(c, scripted_job(w1.record, {{"default", json::object{{"sleep", 1.5}, {"message", "ok"}}}}));
-    std::string owner;
-    for (int i = 0; owner.empty(); ++i) {
-        auto team = get_json(c, "/v1/jobs/" + id + "/team");
-        for (auto& t : team.at("tasks").as_array())
-            if (t.at("status") == "running" && t.at("workerId").is_string()) owner = t.at("workerId").as_string();
-        BOOST_TEST_REQUIRE(i < 600, "no task of job " << id << " started: " << dump(team));
-        std::this_thread::sleep_for(25ms);
-    }
-    auto* dead = w1.process.stderr_text().find("worker=" + owner) != std::string::npos ? &w1 : &w2;
+    auto* dead = &worker_running(c, id, w1, w2);
     dead->process.kill(SIGKILL);
     dead->process.wait_exit(5s);
     BOOST_TEST(str(wait_terminal(c, id, 60s), "/status") == "succeeded");
@@ -308,12 +306,7 @@ BOOST_AUTO_TEST_CASE(a_redis_killed_and_restarted_keeps_every_acknowledged_job_a
 
     redis.kill(); // SIGKILL: only what the AOF (appendfsync always) holds comes back
     redis.start();
-    bool ready = false;
-    for (int i = 0; i < 200 && !ready; ++i) {
-        ready = c.get("/v1/readyz").status == 200;
-        if (!ready) std::this_thread::sleep_for(50ms);
-    }
-    BOOST_TEST_REQUIRE(ready);
+    BOOST_TEST_REQUIRE(readyz_becomes(c, 200));
     for (auto& id : ids) {
         auto items = event_items(c, id);
         BOOST_TEST(items.size() >= events_before[id], id);
