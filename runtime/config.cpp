@@ -129,8 +129,8 @@ const std::vector<Option>& options() {
         {"--job-lease", "OMX_JOB_LEASE", "SECONDS",
          "Redis backend: how long a worker's hold on a job lasts unless renewed (default 15)",
          [](Config& c, const std::string& s) { c.job_lease = parse_seconds("--job-lease", s); }},
-        {"--max-agents", "OMX_MAX_AGENTS", "N", "agent processes running at once on this server (default 8)",
-         [](Config& c, const std::string& s) { c.max_agents = static_cast<int>(parse_int("--max-agents", s, 1, 4096)); }},
+        {"--max-agents", "OMX_MAX_AGENTS", "N", "agent processes running at once on this server (default 8; 0: a Redis worker that only applies actions)",
+         [](Config& c, const std::string& s) { c.max_agents = static_cast<int>(parse_int("--max-agents", s, 0, 4096)); }},
         {"--idle-timeout", "OMX_IDLE_TIMEOUT", "SECONDS", "an agent silent on stdout and stderr this long hangs (default 600)",
          [](Config& c, const std::string& s) { c.idle_timeout = parse_seconds("--idle-timeout", s); }},
         {"--kill-grace", "OMX_KILL_GRACE", "SECONDS", "time between SIGTERM and SIGKILL when agents stop (default 10)",
@@ -250,6 +250,8 @@ ConfigOutcome parse_config(const std::vector<std::string>& args, const std::map<
         }
         if (!config.serve_api && config.redis_url.empty())
             bad("--role worker needs a shared store: give --redis URL (or REDIS_URL)");
+        if (config.max_agents == 0 && config.redis_url.empty())
+            bad("--max-agents 0 (a worker that runs no agents, only applies actions) needs --redis URL");
         // Agents run in their workspace: every path they are given must not depend on the cwd.
         config.work_root = std::filesystem::absolute(config.work_root).lexically_normal();
         outcome.config = std::move(config);

@@ -81,6 +81,8 @@ int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
     raise_open_file_limit();
 
+    if (config.time_scale != 1.0)
+        omx::log::warn("TIME SCALE IS NOT 1: every duration is multiplied", {{"timeScale", std::to_string(config.time_scale)}});
     if (!config.redis_url.empty()) return omx::serve_with_redis(config);
 
     asio::io_context io(config.threads);
@@ -107,8 +109,6 @@ int main(int argc, char** argv) {
         std::cerr << "omxd: " << e.what() << "\n";
         return 2;
     }
-    if (config.time_scale != 1.0)
-        omx::log::warn("TIME SCALE IS NOT 1: every duration is multiplied", {{"timeScale", std::to_string(config.time_scale)}});
     server.start();
     store.start();
     asio::co_spawn(io, shutdown_on_signal(signals, io, server, jobs, config), [&io](std::exception_ptr e) {

@@ -16,6 +16,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <chrono>
 #include <iostream>
 
 namespace asio = boost::asio;
@@ -87,6 +88,13 @@ int serve_with_redis(const Config& config) {
     log::info("redis backend", {{"redis", endpoint.display()},
                                 {"role", config.serve_api ? (config.run_jobs ? "all" : "api") : "worker"}});
     client.start();
+    // Serving starts after the first connection attempt: a request right after
+    // start-up finds Redis connected (or a reason why not), not "not connected yet".
+    auto attempt_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (!client.first_attempt_done() && std::chrono::steady_clock::now() < attempt_deadline)
+        io.run_one_for(std::chrono::milliseconds(50));
+    if (io.stopped()) io.restart();
+    if (roles.api) roles.api->start();
     if (roles.worker) roles.worker->start();
     if (roles.server) {
         roles.server->start();

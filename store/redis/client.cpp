@@ -72,6 +72,7 @@ asio::awaitable<void> Client::keep_connected() {
                 connection_.reset();
                 last_error_ = e.what();
             }
+            first_attempt_done_ = true;
             if (!connected) {
                 wake_.expires_after(delay);
                 co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));

@@ -44,6 +44,8 @@ public:
     boost::asio::awaitable<std::unique_ptr<Connection>> open_dedicated();
 
     bool is_up() const;
+    // The first connection attempt after start() succeeded or failed.
+    bool first_attempt_done() const { return first_attempt_done_; }
     // Why Redis is not reachable ("" while it is).
     const std::string& last_error() const { return last_error_; }
 
@@ -57,6 +59,7 @@ private:
     std::string last_error_ = "not connected yet";
     boost::asio::steady_timer wake_; // the keeper's sleep; cancelled to look again at once
     std::shared_ptr<bool> running_;  // shared with the keeper coroutine
+    bool first_attempt_done_ = false;
 };
 
 } // namespace omx::redis

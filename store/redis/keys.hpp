@@ -22,6 +22,7 @@ inline const std::string tokens = "omx:jobs:tokens"; // hash: input, output, tot
 inline std::string jobs_with_status(const std::string& status) { return "omx:jobs:status:" + status; } // by update time
 inline const std::string feed = "omx:feed";          // capped stream of every job's events (the all-jobs SSE)
 inline const std::string queue = "omx:queue";        // stream of job ids to run, group "workers"
+inline const std::string wake = "omx:wake";          // stream of job ids with commands and no owner, group "workers"
 inline const std::string queue_group = "workers";
 inline std::string reply(const std::string& command_id) { return "omx:reply:" + command_id; } // list: the owner's answer
 inline std::string idempotency(const std::string& key) { return "omx:idem:" + key; } // "<jobId> <request hash>", EX 1 day

@@ -1,4 +1,6 @@
 #include "store/redis/records.hpp"
+
+#include <charconv>
 #include "store/redis/keys.hpp"
 
 #include "team/core/enums.hpp"
@@ -49,15 +51,56 @@ asio::awaitable<std::int64_t> Records::count(Connection& c, const std::string& s
     co_return checked(r, "counting jobs").as_integer().value_or(0);
 }
 
-asio::awaitable<std::vector<std::string>> Records::list(Connection& c, const std::string& status, std::size_t offset,
-                                                        std::size_t limit) {
-    std::vector<std::string> ids;
-    if (limit == 0) co_return ids;
+namespace {
+
+// [member, score, member, score, …] (WITHSCORES)
+std::vector<ListPosition> positions_of(const Reply& r) {
+    std::vector<ListPosition> out;
+    for (std::size_t i = 0; i + 1 < r.elements.size(); i += 2) {
+        std::int64_t score = 0;
+        auto& text = r.elements[i + 1].text;
+        std::from_chars(text.data(), text.data() + text.size(), score);
+        out.push_back({score, r.elements[i].text});
+    }
+    return out;
+}
+
+} // namespace
+
+std::string to_cursor(const ListPosition& p) { return std::to_string(p.score) + ":" + p.id; }
+
+std::optional<ListPosition> parse_cursor(std::string_view cursor) {
+    auto colon = cursor.find(':');
+    if (colon == std::string_view::npos || colon + 1 == cursor.size()) return std::nullopt;
+    ListPosition p;
+    auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + colon, p.score);
+    if (ec != std::errc() || end != cursor.data() + colon) return std::nullopt;
+    p.id = std::string(cursor.substr(colon + 1));
+    return p;
+}
+
+asio::awaitable<std::vector<ListPosition>> Records::list(Connection& c, const std::string& status,
+                                                         const std::optional<ListPosition>& after,
+                                                         std::size_t limit) {
+    std::vector<ListPosition> out;
+    if (limit == 0) co_return out;
     std::string key = status.empty() ? keys::all_jobs : keys::jobs_with_status(status);
-    std::vector<std::string> range{"ZREVRANGE", key, std::to_string(offset), std::to_string(offset + limit - 1)};
+    std::string below = "+inf";
+    if (after) {
+        // Equal scores come in reverse order of id: the rest of `after`'s score first.
+        auto score = std::to_string(after->score);
+        std::vector<std::string> ties{"ZREVRANGEBYSCORE", key, score, score, "WITHSCORES"};
+        auto r = co_await c.command(std::move(ties), command_timeout);
+        for (auto& p : positions_of(checked(r, "listing jobs")))
+            if (p.id < after->id && out.size() < limit) out.push_back(std::move(p));
+        below = "(" + score;
+    }
+    if (out.size() == limit) co_return out;
+    std::vector<std::string> range{"ZREVRANGEBYSCORE", key, below, "-inf", "WITHSCORES",
+                                   "LIMIT", "0", std::to_string(limit - out.size())};
     auto r = co_await c.command(std::move(range), command_timeout);
-    for (auto& e : checked(r, "listing jobs").elements) ids.push_back(e.text);
-    co_return ids;
+    for (auto& p : positions_of(checked(r, "listing jobs"))) out.push_back(std::move(p));
+    co_return out;
 }
 
 asio::awaitable<std::optional<IdempotencyHit>> Records::claim_key(Connection& c, const std::string& key,

@@ -37,6 +37,14 @@ struct IdempotencyHit {
     std::string job_id, request_hash;
 };
 
+// A job's place in an index: its score (creation or update time, ms), then its id.
+struct ListPosition {
+    std::int64_t score = 0;
+    std::string id;
+};
+std::string to_cursor(const ListPosition& p);            // "<score>:<id>"
+std::optional<ListPosition> parse_cursor(std::string_view cursor);
+
 class Records {
 public:
     // Writes `json` as the next version if the stored version is `expected`
@@ -51,9 +59,12 @@ public:
     static boost::asio::awaitable<TokenSums> token_sums(Connection& c);
     // How many jobs have `status` (all jobs when empty).
     static boost::asio::awaitable<std::int64_t> count(Connection& c, const std::string& status);
-    // Job ids with `status` (or all jobs when empty), newest first, from `offset`.
-    boost::asio::awaitable<std::vector<std::string>> list(Connection& c, const std::string& status,
-                                                          std::size_t offset, std::size_t limit);
+    // Job ids with `status` (or all jobs when empty), newest first, after
+    // `after` (from the start without it): a position, not an offset, so a job
+    // added meanwhile does not shift the pages that follow.
+    boost::asio::awaitable<std::vector<ListPosition>> list(Connection& c, const std::string& status,
+                                                           const std::optional<ListPosition>& after,
+                                                           std::size_t limit);
     // Claims `key` for the job for a day; when it is taken already, who has it.
     static boost::asio::awaitable<std::optional<IdempotencyHit>> claim_key(Connection& c, const std::string& key,
                                                                           const IdempotencyHit& mine);

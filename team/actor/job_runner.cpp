@@ -40,7 +40,7 @@ void JobService::poke(Slot& slot) {
         slot.wake.cancel();
         return;
     }
-    if (team::is_terminal(slot.job.status) || shutting_down_ || !config_.run_jobs) return;
+    if (team::is_terminal(slot.job.status) || slot.adopted || shutting_down_ || !config_.run_jobs) return;
     if (find_active(slot.job.id) != &slot) return; // a job being created: poked once it is registered
     slot.runner = true;
     asio::co_spawn(strand_, run_job(slot.job.id), asio::detached);
@@ -151,7 +151,7 @@ void JobService::heartbeat(Slot& slot) {
         t.claimExpiresAt = wall + config_.scaled(std::chrono::milliseconds(team::lease_ms)).count();
         renewed = true;
     }
-    if (renewed) record_changed(slot); // coalesced: one record write per interval at most
+    if (renewed) record_only_changed(slot); // coalesced: one record write per interval at most
 }
 
 asio::awaitable<void> JobService::run_job(std::string id) {

@@ -6,6 +6,7 @@
 #include "team/actor/job_slot.hpp"
 
 #include "process/leftovers.hpp"
+#include "runtime/blocking_pool.hpp"
 #include "runtime/async_mutex.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/ids.hpp"
@@ -140,6 +141,14 @@ void JobService::record_changed(Slot& slot) {
     if (settled || indexed_status_changed || slot.job.lastSeq - slot.recorded_seq >= record_lag_limit) store_record(slot);
 }
 
+// Fields kept in the record only (the pid, heartbeats) changed. The API nodes
+// of the Redis backend see them only in the stored record: written now (a
+// heartbeat comes once per interval; a write in flight coalesces the next).
+void JobService::record_only_changed(Slot& slot) {
+    record_changed(slot);
+    if (released_) store_record(slot);
+}
+
 void JobService::store_record(Slot& slot) {
     if (!slot.record_dirty || !store_.save_record(slot.job)) return;
     slot.recorded_seq = slot.job.lastSeq;
@@ -165,7 +174,7 @@ bool JobService::parked(const Slot& slot) const {
 void JobService::deactivate_if_done(Slot& slot) {
     if (slot.busy > 0 || slot.runner || !slot.attempts.empty()) return;
     bool finished = team::is_terminal(slot.job.status);
-    if (!finished && !parked(slot) && !slot.lease_lost) return;
+    if (!finished && !parked(slot) && !slot.lease_lost && !slot.put_back) return;
     std::string id = slot.job.id;
     if (!slot.lease_lost) store_record(slot); // record-only fields changed after it settled
     if (finished && !released_) remember_finished(slot.job);
@@ -177,20 +186,39 @@ void JobService::deactivate_if_done(Slot& slot) {
 
 void JobService::hand_back_jobs(std::function<void(const std::string&)> released) { released_ = std::move(released); }
 
-void JobService::adopt(team::Job job) {
+asio::awaitable<void> JobService::async_adopt(team::Job job) {
+    std::set<std::string> claims;
+    for (auto& t : job.team.tasks)
+        if (t.claimToken) claims.insert(*t.claimToken);
+    if (!claims.empty()) {
+        // Named: GCC 12 destroys a lambda temporary inside co_await too early.
+        auto kill_leftovers = [claims] { return process::kill_claimed_processes(claims, std::chrono::seconds(5)); };
+        int killed = co_await pool_.run(kill_leftovers);
+        if (killed > 0)
+            log::warn("killed agents left by the job's last owner", {{"job", job.id}, {"processes", std::to_string(killed)}});
+    }
     auto id = job.id;
     auto slot = std::make_unique<Slot>(strand_);
     slot->job = std::move(job);
     slot->recorded_seq = slot->job.lastSeq;
     slot->recorded_status = slot->job.status;
+    slot->adopted = true;
     active_.insert_or_assign(id, std::move(slot));
 }
 
 void JobService::run(const std::string& job_id) {
     auto* slot = find_active(job_id);
     if (!slot) return;
+    slot->adopted = false;
     poke(*slot);
     deactivate_if_done(*slot); // nothing to run (a finished job whose command was refused): released now
+}
+
+void JobService::put_back(const std::string& job_id) {
+    auto* slot = find_active(job_id);
+    if (!slot) return;
+    slot->put_back = true;
+    deactivate_if_done(*slot);
 }
 
 void JobService::drop(const std::string& job_id, const std::string& why) {

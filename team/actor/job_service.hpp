@@ -66,9 +66,15 @@ public:
     // and the service forgets it.
     void hand_back_jobs(std::function<void(const std::string& job_id)> released);
     // Holds a job loaded from the store whose lease this worker holds; its
-    // commands may be applied before run() lets its runner look at it.
-    void adopt(team::Job job);
+    // commands may be applied before run() lets its runner look at it (no
+    // runner starts until then).
+    // Agents of the job's claims still running on this machine (its last
+    // owner died here) are killed first, as at a restart.
+    boost::asio::awaitable<void> async_adopt(team::Job job);
     void run(const std::string& job_id);
+    // Hands back a job adopted only for its commands (this worker does not run
+    // it): its record is written and `released` told, as for a parked one.
+    void put_back(const std::string& job_id);
     // The job's lease is lost: its agents are stopped at once and nothing more
     // of it is written; the service forgets it once they are gone.
     void drop(const std::string& job_id, const std::string& why);
@@ -115,6 +121,7 @@ private:
     // After the job changed in any way (events, heartbeats, a pid): views are
     // rendered anew and the record is written.
     void record_changed(Slot& slot);
+    void record_only_changed(Slot& slot); // the pid or heartbeats: no event
     void store_record(Slot& slot); // when record_dirty
     std::vector<metrics::GaugeSample> metric_gauges() const;
     Slot* activate(const std::string& id); // loads a finished job to change it

@@ -60,6 +60,8 @@ struct JobService::Slot {
     std::chrono::steady_clock::time_point store_retry_at{};
     bool lost_a_result = false; // an attempt's result was not stored: its task is reclaimed
     bool lease_lost = false;    // drop(): nothing of it is written any more
+    bool put_back = false;      // put_back(): forgotten once idle, whatever its status
+    bool adopted = false;       // adopt()ed and not yet run(): commands apply, no runner starts
     std::unique_ptr<TmuxView> tmux; // the run's tmux view, when the job asked for one
 };
 

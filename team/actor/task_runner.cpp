@@ -194,7 +194,7 @@ asio::awaitable<bool> JobService::start_attempt(Slot& slot, const std::string& t
     running.starting = false;
     if (running.pid) { // like the heartbeat fields, kept in the record only (the event came first)
         if (team::Task* t = team::find_task(slot.job.team, task_id); t && t->claimToken == claim) t->pid = *running.pid;
-        record_changed(slot);
+        record_only_changed(slot);
     }
     stop_orphaned_attempts(slot); // in case the task was stopped meanwhile
     co_return true;

@@ -8,6 +8,7 @@
 #include "store/redis/keys.hpp"
 #include "store/redis/reply.hpp"
 #include "store/redis/work_queue.hpp"
+#include "team/actor/job_metrics.hpp"
 #include "team/actor/overview.hpp"
 #include "team/core/apply.hpp"
 #include "team/core/enums.hpp"
@@ -33,15 +34,9 @@ constexpr std::chrono::milliseconds reply_timeout{30'000};
 constexpr std::size_t follow_batch = 500;
 constexpr std::size_t max_live_jobs = 1000; // per status, in the overview
 constexpr std::size_t monitor_ring = 10000;  // all-jobs frames kept for replays
+constexpr std::chrono::milliseconds follow_retry{500};
 
 actor::StoreUnavailable unavailable(const std::exception& e) { return actor::StoreUnavailable(e.what()); }
-
-std::optional<std::size_t> parse_offset(const std::string& cursor) {
-    std::size_t n = 0;
-    auto [p, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), n);
-    if (ec != std::errc() || p != cursor.data() + cursor.size() || cursor.empty()) return std::nullopt;
-    return n;
-}
 
 } // namespace
 
@@ -54,10 +49,11 @@ struct RedisJobs::Follower {
 };
 
 // The all-jobs stream of this node: ids count the events this node read from
-// the feed (like a single server's, they start again at a restart).
+// the feed since it started (like a single server's, they start again at a
+// restart). The feed is read all the time, subscribers or not, so that a
+// client reconnecting with Last-Event-ID finds every event after its id.
 struct RedisJobs::Monitor {
-    bool reading = false;
-    std::string position; // the last feed entry read
+    std::string position; // the last feed entry read; empty until the start position is known
     actor::SubscriberList subscribers;
     std::deque<actor::FramePtr> ring;
     std::uint64_t seq = 0;
@@ -112,18 +108,21 @@ asio::awaitable<actor::CreateOutcome> RedisJobs::async_create(team::JobRequest r
         team::Job job;
         std::vector<std::string> lines;
         team::TimeMs now = now_ms();
+        std::vector<team::Event> events;
         for (auto& d : decision.events) {
             team::Event e{job.lastSeq + 1, new_uuid(), id, std::move(d.type), std::move(d.message), std::move(d.payload), now};
             auto line = team::to_json_line(e);
             line.pop_back(); // the stream entry holds the envelope without its newline
             lines.push_back(std::move(line));
             team::apply(job, e);
+            events.push_back(std::move(e));
         }
         auto appended = co_await events_.append(c, id, 1, std::move(lines), std::nullopt);
         if (appended.result != redis::AppendResult::appended) throw redis::RedisError(appended.message);
         if (!co_await records_.put(client_.connection(), id, 0, redis::record_json(job), redis::record_indexing(job)))
             throw redis::RedisError("the new job's record was written by someone else");
-        co_await redis::WorkQueue::enqueue(client_.connection(), id);
+        co_await redis::run_queue().enqueue(client_.connection(), id);
+        actor::count_job_events(job, events); // the API node counts the jobs it created; workers what they run
         co_return actor::CreateOutcome{actor::Failure::none, "", std::move(job), false};
     } catch (const std::exception& e) {
         log::error("job creation failed", {{"error", e.what()}});
@@ -148,11 +147,10 @@ asio::awaitable<actor::ViewBody> RedisJobs::async_view(std::string id, actor::Vi
 }
 
 asio::awaitable<std::optional<actor::JobList>> RedisJobs::async_list(store::ListFilter filter) {
-    std::size_t offset = 0;
+    std::optional<redis::ListPosition> after;
     if (filter.cursor) {
-        auto parsed = parse_offset(*filter.cursor);
-        if (!parsed) co_return std::nullopt;
-        offset = *parsed;
+        after = redis::parse_cursor(*filter.cursor);
+        if (!after) co_return std::nullopt;
     }
     std::string status = filter.status ? std::string(team::to_string(*filter.status)) : std::string();
     actor::JobList list;
@@ -160,10 +158,10 @@ asio::awaitable<std::optional<actor::JobList>> RedisJobs::async_list(store::List
         // Pages of ids, newest first, filtered by mode and provider here.
         const std::size_t page = std::max<std::size_t>(filter.limit, 50);
         while (list.items.size() < filter.limit) {
-            auto ids = co_await records_.list(client_.connection(), status, offset, page);
-            for (auto& id : ids) {
-                ++offset;
-                auto job = co_await load(id);
+            auto positions = co_await records_.list(client_.connection(), status, after, page);
+            for (auto& position : positions) {
+                after = position;
+                auto job = co_await load(position.id);
                 if (!job) continue;
                 if ((filter.mode && job->request.mode != *filter.mode) ||
                     (filter.provider && job->request.provider != *filter.provider))
@@ -171,11 +169,11 @@ asio::awaitable<std::optional<actor::JobList>> RedisJobs::async_list(store::List
                 list.items.push_back(std::move(*job));
                 if (list.items.size() == filter.limit) break;
             }
-            if (ids.size() < page) break;
+            if (positions.size() < page) break;
         }
         if (list.items.size() == filter.limit && filter.limit > 0) {
-            auto more = co_await records_.list(client_.connection(), status, offset, 1);
-            if (!more.empty()) list.next_cursor = std::to_string(offset);
+            auto more = co_await records_.list(client_.connection(), status, after, 1);
+            if (!more.empty()) list.next_cursor = redis::to_cursor(*after);
         }
     } catch (const redis::RedisError& e) {
         throw unavailable(e);
@@ -187,10 +185,10 @@ asio::awaitable<std::optional<CommandReply>> RedisJobs::command(const std::strin
     c.id = new_uuid();
     auto reader = co_await client_.open_dedicated(); // its BLPOP must not hold the shared connection
     co_await send_command(client_.connection(), id, c);
-    // The owner reads its jobs' commands; without one, a worker takes the job for this command.
+    // The owner reads its jobs' commands; without one, any worker takes the job for this command.
     auto lease = co_await redis::call(client_.connection(), redis::command_timeout, "EXISTS", redis::keys::lease(id));
     if (redis::checked(lease, "looking for the job's owner").as_integer().value_or(0) == 0)
-        co_await redis::WorkQueue::enqueue(client_.connection(), id);
+        co_await redis::wake_queue().enqueue(client_.connection(), id);
     co_return co_await await_reply(*reader, c.id, config_.scaled(reply_timeout));
 }
 
@@ -391,27 +389,19 @@ asio::awaitable<std::vector<actor::FramePtr>> RedisJobs::async_subscribe_monitor
         co_return replay;
     }
     monitor_->subscribers.add(s);
-    if (!monitor_->reading) {
-        // The reader starts at the feed's end as of now, before this client's
-        // stream begins: "$" would mean the end whenever its XREAD runs.
-        monitor_->reading = true;
-        try {
-            monitor_->position = co_await redis::JobEvents::feed_end(client_.connection());
-        } catch (const std::exception& e) {
-            monitor_->reading = false;
-            throw actor::StoreUnavailable(e.what());
-        }
-        asio::co_spawn(executor_, follow_feed(), asio::detached);
-    }
     co_return replay;
 }
+
+void RedisJobs::start() { asio::co_spawn(executor_, follow_feed(), asio::detached); }
 
 asio::awaitable<void> RedisJobs::follow_feed() {
     auto& m = *monitor_;
     std::unique_ptr<redis::Connection> reader;
-    while (!shutting_down_ && !m.subscribers.empty()) {
+    while (!shutting_down_) {
+        bool failed = false;
         try {
             if (!reader || !reader->is_open()) reader = co_await client_.open_dedicated();
+            if (m.position.empty()) m.position = co_await redis::JobEvents::feed_end(*reader);
             for (auto& e : co_await redis::JobEvents::wait_feed(*reader, m.position, follow_batch, follow_block)) {
                 m.position = e.id;
                 auto frame = actor::renumbered_frame(e.line, ++m.seq);
@@ -420,12 +410,16 @@ asio::awaitable<void> RedisJobs::follow_feed() {
                 m.subscribers.publish(frame);
             }
         } catch (const std::exception& e) {
+            if (shutting_down_) break;
             log::warn("all-jobs feed reader failed", {{"error", e.what()}});
-            m.subscribers.close_all(); // the clients reconnect
-            break;
+            reader.reset();
+            failed = true;
+        }
+        if (failed) { // Redis is away: read on from the same position once it is back
+            asio::steady_timer t(executor_, follow_retry);
+            co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
         }
     }
-    m.reading = false;
 }
 
 // The counts and token sums the record writes keep; the live jobs folded one by one.
@@ -435,13 +429,15 @@ asio::awaitable<json::object> RedisJobs::async_overview(std::size_t limit) {
     try {
         auto& c = client_.connection();
         const std::string every_status; // named: GCC 12 mishandles a temporary inside co_await
+        const std::optional<redis::ListPosition> from_the_newest;
         counts.total = static_cast<std::size_t>(co_await redis::Records::count(c, every_status));
         for (auto s : team::all_job_statuses()) {
             auto name = std::string(team::to_string(s));
             counts.by_status[s] = static_cast<std::size_t>(co_await redis::Records::count(client_.connection(), name));
             if (team::is_terminal(s)) continue;
-            for (auto& id : co_await records_.list(client_.connection(), name, 0, max_live_jobs))
-                if (auto job = co_await load(id); job && !team::is_terminal(job->status)) live.push_back(std::move(*job));
+            for (auto& position : co_await records_.list(client_.connection(), name, from_the_newest, max_live_jobs))
+                if (auto job = co_await load(position.id); job && !team::is_terminal(job->status))
+                    live.push_back(std::move(*job));
         }
         auto t = co_await redis::Records::token_sums(client_.connection());
         counts.tokens = {t.input, t.output, t.total, static_cast<std::size_t>(std::max<std::int64_t>(0, t.jobs_with_usage)),

@@ -29,6 +29,9 @@ public:
     RedisJobs(boost::asio::any_io_executor executor, const Config& config, redis::Client& client);
     ~RedisJobs() override;
 
+    // Starts reading the all-jobs feed (kept up until shutdown).
+    void start();
+
     boost::asio::awaitable<actor::CreateOutcome> async_create(team::JobRequest request,
                                                               std::optional<std::string> idempotency_key,
                                                               std::string request_hash) override;
@@ -65,7 +68,7 @@ private:
     // Sends a command to the job's owner (queueing the job when it has none) and waits for the answer.
     boost::asio::awaitable<std::optional<CommandReply>> command(const std::string& id, Command c);
     boost::asio::awaitable<void> follow(std::shared_ptr<Follower> f);
-    boost::asio::awaitable<void> follow_feed();
+    boost::asio::awaitable<void> follow_feed(); // from start() until shutdown
     // A job or task action: sent to the owner, answered with the job after it.
     boost::asio::awaitable<actor::JobOutcome> run_action(std::string id, Command c);
 

@@ -23,6 +23,7 @@ namespace {
 
 constexpr std::chrono::milliseconds queue_block{1000};
 constexpr std::chrono::milliseconds redis_retry{500};
+constexpr std::size_t wake_batch = 16;
 
 asio::awaitable<void> pause(asio::any_io_executor ex, std::chrono::milliseconds d) {
     asio::steady_timer t(ex, d);
@@ -42,7 +43,8 @@ void Worker::start() {
     running_ = std::make_shared<bool>(true);
     jobs_.hand_back_jobs([this](const std::string& id) { asio::co_spawn(executor_, hand_back(id), asio::detached); });
     store_.on_lost([this](const std::string& id, const std::string& why) { lose(id, why); });
-    asio::co_spawn(executor_, take_loop(), asio::detached);
+    asio::co_spawn(executor_, queue_loop(redis::run_queue()), asio::detached);
+    asio::co_spawn(executor_, queue_loop(redis::wake_queue()), asio::detached);
     asio::co_spawn(executor_, takeover_loop(), asio::detached);
     asio::co_spawn(executor_, lease_loop(), asio::detached);
     asio::co_spawn(executor_, command_loop(), asio::detached);
@@ -63,8 +65,8 @@ asio::awaitable<void> Worker::async_hand_over() {
     for (auto& [id, owned] : held) {
         try {
             co_await leases_.release(client_.connection(), id, owned.holder);
-            co_await redis::WorkQueue::enqueue(client_.connection(), id);
-            co_await redis::WorkQueue::ack(client_.connection(), owned.entry_id);
+            co_await redis::run_queue().enqueue(client_.connection(), id);
+            if (!owned.entry_id.empty()) co_await redis::run_queue().ack(client_.connection(), owned.entry_id);
             log::info("job handed over", {{"job", id}});
         } catch (const std::exception& e) { // its lease runs out and its entry is taken over instead
             log::warn("job not handed over", {{"job", id}, {"error", e.what()}});
@@ -73,19 +75,24 @@ asio::awaitable<void> Worker::async_hand_over() {
 }
 
 // How many more jobs this worker takes: as many as it has agents, so that a
-// busy worker leaves new jobs to the others.
+// busy worker leaves new jobs to the others (with --max-agents 0 it runs none
+// and only applies commands).
 std::size_t Worker::room() const {
     auto held = owned_.size() + taking_;
-    auto limit = static_cast<std::size_t>(std::max(1, config_.max_agents));
+    auto limit = static_cast<std::size_t>(std::max(0, config_.max_agents));
     return held < limit ? limit - held : 0;
 }
 
-asio::awaitable<void> Worker::take_loop() {
+// Jobs to run are read while there is room for them; jobs to wake for their
+// commands always (wake() runs one only if there is room).
+asio::awaitable<void> Worker::queue_loop(const redis::WorkQueue& queue) {
     auto running = running_;
+    const bool runs = &queue == &redis::run_queue();
     std::unique_ptr<redis::Connection> reader;
     while (*running) {
         bool failed = false;
-        if (room() == 0) {
+        std::size_t count = runs ? room() : wake_batch;
+        if (count == 0) {
             room_freed_.expires_after(queue_block);
             co_await room_freed_.async_wait(asio::as_tuple(asio::use_awaitable));
             continue;
@@ -93,11 +100,14 @@ asio::awaitable<void> Worker::take_loop() {
         try {
             if (!reader || !reader->is_open()) {
                 reader = co_await client_.open_dedicated();
-                co_await redis::WorkQueue::ensure(*reader);
+                co_await queue.ensure(*reader);
             }
-            auto entries = co_await redis::WorkQueue::take_new(*reader, id_, room(), queue_block);
+            auto entries = co_await queue.take_new(*reader, id_, count, queue_block);
             if (!*running) co_return;
-            for (auto& e : entries) co_await take(std::move(e));
+            for (auto& e : entries) {
+                if (runs) co_await take(std::move(e));
+                else co_await wake(std::move(e));
+            }
         } catch (const std::exception& e) {
             log::warn("work queue not readable", {{"error", e.what()}});
             reader.reset();
@@ -115,9 +125,14 @@ asio::awaitable<void> Worker::takeover_loop() {
     while (*running) {
         co_await pause(executor_, std::max(lease_ / 2, std::chrono::milliseconds(50)));
         if (!*running) co_return;
-        if (room() == 0) continue;
         try {
-            auto entries = co_await redis::WorkQueue::take_over(client_.connection(), id_, lease_, room());
+            auto wakes = co_await redis::wake_queue().take_over(client_.connection(), id_, lease_, wake_batch);
+            for (auto& e : wakes) {
+                if (!*running) co_return;
+                co_await wake(std::move(e));
+            }
+            if (room() == 0) continue;
+            auto entries = co_await redis::run_queue().take_over(client_.connection(), id_, lease_, room());
             if (!*running) co_return;
             for (auto& e : entries) co_await take(std::move(e));
         } catch (const std::exception& e) {
@@ -131,7 +146,7 @@ asio::awaitable<void> Worker::take(redis::QueueEntry entry) {
     auto running = running_;
     const std::string& id = entry.job_id;
     if (owned_.count(id)) { // queued again while it runs here (an action on it): the run covers it
-        co_await redis::WorkQueue::ack(client_.connection(), entry.entry_id);
+        co_await redis::run_queue().ack(client_.connection(), entry.entry_id);
         co_return;
     }
     if (jobs_.holds(id)) co_return; // a lost run of it still stops its agents here: looked at again later
@@ -158,13 +173,14 @@ asio::awaitable<void> Worker::take(redis::QueueEntry entry) {
     if (!*running) co_return;
     if (!runnable) { // nothing to run: finished, parked, or unreadable
         co_await leases_.release(client_.connection(), id, *holder);
-        co_await redis::WorkQueue::ack(client_.connection(), entry.entry_id);
+        co_await redis::run_queue().ack(client_.connection(), entry.entry_id);
         co_return;
     }
     log::info("job taken", {{"job", id}, {"token", std::to_string(holder->token)}});
-    owned_[id] = Owned{*holder, entry.entry_id};
+    // Held (commands read, lease renewed) once adopted: a command applied before would find no job.
     store_.hold(id, holder->token, loaded->record_version);
-    jobs_.adopt(std::move(loaded->job));
+    co_await jobs_.async_adopt(std::move(loaded->job));
+    owned_[id] = Owned{*holder, entry.entry_id};
     // The commands it may have been queued for go first: the runner could
     // otherwise find it parked and hand it back before they apply.
     co_await apply_pending(id);
@@ -172,12 +188,67 @@ asio::awaitable<void> Worker::take(redis::QueueEntry entry) {
     jobs_held_.cancel();
 }
 
+// A job that got a command while no worker held it: this worker holds it for
+// its commands, then runs it if it has room and the job is not one the run
+// queue still holds an entry for (a queued job keeps its place); otherwise it
+// hands it back — queued again when it can run, so a worker with room takes it.
+asio::awaitable<void> Worker::wake(redis::QueueEntry entry) {
+    auto running = running_;
+    const std::string& id = entry.job_id;
+    auto& c = client_.connection();
+    if (owned_.count(id)) { // held here: the command loop applies them
+        co_await redis::wake_queue().ack(c, entry.entry_id);
+        co_return;
+    }
+    if (jobs_.holds(id)) co_return; // a lost run of it still stops its agents here: looked at again later
+    auto holder = co_await leases_.acquire(c, id, id_, lease_);
+    if (!holder) { // its owner applies them
+        co_await redis::wake_queue().ack(c, entry.entry_id);
+        co_return;
+    }
+    std::optional<redis::LoadedJob> loaded;
+    try {
+        loaded = co_await redis::load_job(c, records_, events_, id);
+    } catch (const std::exception& e) {
+        log::error("a job with commands cannot be loaded", {{"job", id}, {"error", e.what()}});
+    }
+    if (!*running) co_return;
+    if (!loaded) {
+        co_await leases_.release(c, id, *holder);
+        co_await redis::wake_queue().ack(c, entry.entry_id);
+        co_return;
+    }
+    bool was_queued = loaded->job.status == team::JobStatus::queued;
+    bool may_run = !was_queued && room() > 0;
+    store_.hold(id, holder->token, loaded->record_version);
+    co_await jobs_.async_adopt(std::move(loaded->job));
+    owned_[id] = Owned{*holder, {}, !was_queued};
+    co_await apply_pending(id);
+    if (!*running) co_return;
+    co_await redis::wake_queue().ack(c, entry.entry_id);
+    if (!owned_.count(id)) co_return; // a command finished or parked it: handed back already
+    if (may_run) {
+        log::info("job taken", {{"job", id}, {"token", std::to_string(holder->token)}});
+        owned_[id].requeue = false;
+        jobs_.run(id);
+        jobs_held_.cancel();
+    } else {
+        jobs_.put_back(id);
+    }
+}
+
+// One reader of a job's commands at a time; a call while it reads makes it
+// read the stream once more when done, so no command waits for the next one.
 asio::awaitable<void> Worker::apply_pending(std::string job_id) {
     if (applying_[job_id]++ > 0) co_return;
     try {
-        for (auto& pending : co_await pending_commands(client_.connection(), job_id)) {
-            if (!owned_.count(job_id)) break;
-            co_await apply(job_id, std::move(pending));
+        while (owned_.count(job_id)) {
+            applying_[job_id] = 1;
+            for (auto& pending : co_await pending_commands(client_.connection(), job_id)) {
+                if (!owned_.count(job_id)) break;
+                co_await apply(job_id, std::move(pending));
+            }
+            if (applying_[job_id] == 1) break; // not asked again meanwhile
         }
     } catch (...) {
         applying_.erase(job_id);
@@ -199,9 +270,10 @@ asio::awaitable<void> Worker::hand_back(std::string job_id) {
     room_freed_.cancel();
     try {
         co_await leases_.release(client_.connection(), job_id, owned.holder);
-        co_await redis::WorkQueue::ack(client_.connection(), owned.entry_id);
-        // An action that came after the last look for commands finds no owner: queue it for one.
-        if (co_await has_commands(job_id)) co_await redis::WorkQueue::enqueue(client_.connection(), job_id);
+        if (!owned.entry_id.empty()) co_await redis::run_queue().ack(client_.connection(), owned.entry_id);
+        if (owned.requeue) co_await redis::run_queue().enqueue(client_.connection(), job_id);
+        // An action that came after the last look for commands finds no owner: wake a worker for it.
+        if (co_await has_commands(job_id)) co_await redis::wake_queue().enqueue(client_.connection(), job_id);
     } catch (const std::exception& e) { // the lease expires by itself; the entry is taken over and found done
         log::warn("job handed back incompletely", {{"job", job_id}, {"error", e.what()}});
     }
@@ -237,14 +309,16 @@ asio::awaitable<void> Worker::lease_loop() {
 
 namespace {
 
-// The keys of an XREAD reply over several streams that came with entries: [[key, [entry, …]], …].
-std::vector<std::string> streams_with_entries(const redis::Reply& r) {
-    std::vector<std::string> out;
+// The streams of an XREAD reply over several streams that came with
+// entries, each with its last entry's id: [[key, [entry, …]], …].
+std::vector<std::pair<std::string, std::string>> streams_with_entries(const redis::Reply& r) {
+    std::vector<std::pair<std::string, std::string>> out;
     if (!r.is_array()) return out;
     for (auto& stream : r.elements)
         if (stream.is_array() && stream.elements.size() == 2 && stream.elements[1].is_array() &&
             !stream.elements[1].elements.empty())
-            out.push_back(stream.elements[0].text);
+            if (auto last = redis::entry_id(stream.elements[1].elements.back()))
+                out.emplace_back(stream.elements[0].text, *last);
     return out;
 }
 
@@ -264,17 +338,20 @@ asio::awaitable<void> Worker::command_loop() {
         }
         std::vector<std::string> ids;
         for (auto& [id, _] : owned_) ids.push_back(id);
+        std::erase_if(seen_commands_, [&](auto& kv) { return !owned_.count(kv.first); });
+        // From the last command seen of each job: one being applied does not wake this loop again.
         std::vector<std::string> read{"XREAD", "COUNT", "1", "BLOCK", "200", "STREAMS"};
         for (auto& id : ids) read.push_back(redis::keys::commands(id));
-        for (std::size_t i = 0; i < ids.size(); ++i) read.push_back("0-0");
+        for (auto& id : ids) read.push_back(seen_commands_.try_emplace(id, "0-0").first->second);
         try {
             if (!reader || !reader->is_open()) reader = co_await client_.open_dedicated();
             auto r = co_await reader->command(std::move(read), redis::command_timeout);
             if (!*running) co_return;
             redis::checked(r, "waiting for commands");
-            for (auto& key : streams_with_entries(r)) {
+            for (auto& [key, last] : streams_with_entries(r)) {
                 auto id = std::find_if(ids.begin(), ids.end(), [&](auto& j) { return redis::keys::commands(j) == key; });
                 if (id == ids.end() || !owned_.count(*id)) continue;
+                seen_commands_[*id] = last;
                 co_await apply_pending(*id);
                 if (!*running) co_return;
             }

@@ -27,6 +27,7 @@ namespace omx::redis {
 class Client;
 class RedisJobStore;
 struct QueueEntry;
+class WorkQueue;
 } // namespace omx::redis
 
 namespace omx::cluster {
@@ -50,7 +51,7 @@ public:
     const std::string& id() const { return id_; }
 
 private:
-    boost::asio::awaitable<void> take_loop();
+    boost::asio::awaitable<void> queue_loop(const redis::WorkQueue& queue);
     boost::asio::awaitable<void> takeover_loop();
     boost::asio::awaitable<void> lease_loop();
     // Applies the commands of the jobs held here, in order (commands.hpp).
@@ -60,13 +61,15 @@ private:
     boost::asio::awaitable<void> apply_pending(std::string job_id);
     boost::asio::awaitable<bool> has_commands(const std::string& job_id);
     boost::asio::awaitable<void> take(redis::QueueEntry entry);
+    boost::asio::awaitable<void> wake(redis::QueueEntry entry);
     boost::asio::awaitable<void> hand_back(std::string job_id);
     void lose(const std::string& job_id, const std::string& why);
     std::size_t room() const;
 
     struct Owned {
         redis::Holder holder;
-        std::string entry_id;
+        std::string entry_id; // in the run queue; empty when woken for commands
+        bool requeue = false; // handed back runnable: queued to run again
     };
 
     boost::asio::any_io_executor executor_;
@@ -81,7 +84,8 @@ private:
     redis::JobEvents events_;
     std::unordered_map<std::string, Owned> owned_;
     std::size_t taking_ = 0; // entries being looked at (leasing, loading)
-    std::unordered_map<std::string, int> applying_; // jobs whose commands are being applied (by whom: one at a time)
+    std::unordered_map<std::string, int> applying_; // jobs whose commands are being read: calls meanwhile
+    std::unordered_map<std::string, std::string> seen_commands_; // job → the last command entry the command loop saw
     boost::asio::steady_timer room_freed_;
     boost::asio::steady_timer jobs_held_; // the command loop sleeps on it while no job is held
     std::shared_ptr<bool> running_;

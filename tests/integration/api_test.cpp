@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tests/integration/api_helpers.hpp"
+#include "tests/support/test_backend.hpp"
 
 #include <latch>
 #include <map>
@@ -212,7 +213,7 @@ BOOST_AUTO_TEST_CASE(healthz_and_readyz_answer_ok) {
     }
 }
 
-BOOST_AUTO_TEST_CASE(readyz_is_503_while_the_store_cannot_be_written) {
+BOOST_AUTO_TEST_CASE(readyz_is_503_while_the_store_cannot_be_written, *boost::unit_test::precondition(file_store_only)) {
     Server s;
     auto c = s.client();
     BOOST_TEST(c.get("/v1/readyz").status == 200);

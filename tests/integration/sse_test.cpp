@@ -3,6 +3,8 @@
 // the JSON page, the monitor stream and the cut-off of a reader that does not read.
 #define BOOST_TEST_MODULE sse
 #include <boost/test/unit_test.hpp>
+#include <sstream>
+#include <fstream>
 
 #include "tests/support/http_client.hpp"
 #include "tests/support/json_util.hpp"
@@ -44,12 +46,26 @@ struct Server {
     }
     std::uint16_t port() const { return omxd.port(); }
     // Sockets the server holds open (listening socket and connections).
+    // omxd's sockets on its HTTP port (its connections to Redis, which come
+    // and go with the work, are not counted).
     int open_sockets() const {
+        std::set<std::string> http_inodes; // of TCP sockets whose local port is omxd's
+        std::ifstream tcp("/proc/" + std::to_string(omxd.pid()) + "/net/tcp");
+        std::string line;
+        std::getline(tcp, line); // the header
+        while (std::getline(tcp, line)) {
+            std::istringstream fields(line);
+            std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+            fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode;
+            auto colon = local.find(':');
+            if (colon != std::string::npos && std::stoul(local.substr(colon + 1), nullptr, 16) == omxd.port())
+                http_inodes.insert(inode);
+        }
         int n = 0;
         for (auto& fd : fs::directory_iterator("/proc/" + std::to_string(omxd.pid()) + "/fd")) {
             std::error_code ec;
-            auto target = fs::read_symlink(fd.path(), ec);
-            if (!ec && target.string().starts_with("socket:")) ++n;
+            auto target = fs::read_symlink(fd.path(), ec).string();
+            if (!ec && target.starts_with("socket:[") && http_inodes.count(target.substr(8, target.size() - 9))) ++n;
         }
         return n;
     }

@@ -58,14 +58,42 @@ BOOST_AUTO_TEST_CASE(records_are_compare_and_set_and_the_indexes_follow_them) {
         BOOST_TEST(!(co_await records.get(*c, "missing")).has_value());
 
         const Ids both{"b", "a"}, only_b{"b"}, only_a{"a"};
-        auto all = co_await records.list(*c, "", 0, 10);
-        BOOST_TEST(all == both, boost::test_tools::per_element());
-        auto queued = co_await records.list(*c, "queued", 0, 10);
-        BOOST_TEST(queued == only_b, boost::test_tools::per_element());
-        auto running = co_await records.list(*c, "running", 0, 10);
-        BOOST_TEST(running == only_a, boost::test_tools::per_element());
-        auto second_page = co_await records.list(*c, "", 1, 10);
-        BOOST_TEST(second_page == only_a, boost::test_tools::per_element());
+        const std::optional<ListPosition> from_the_start;
+        auto ids = [](const std::vector<ListPosition>& positions) {
+            Ids out;
+            for (auto& p : positions) out.push_back(p.id);
+            return out;
+        };
+        auto all = co_await records.list(*c, "", from_the_start, 10);
+        BOOST_TEST(ids(all) == both, boost::test_tools::per_element());
+        auto queued = co_await records.list(*c, "queued", from_the_start, 10);
+        BOOST_TEST(ids(queued) == only_b, boost::test_tools::per_element());
+        auto running = co_await records.list(*c, "running", from_the_start, 10);
+        BOOST_TEST(ids(running) == only_a, boost::test_tools::per_element());
+        const std::optional<ListPosition> after_b = all.front();
+        auto second_page = co_await records.list(*c, "", after_b, 10);
+        BOOST_TEST(ids(second_page) == only_a, boost::test_tools::per_element());
+        // A cursor survives the round trip through its text.
+        auto cursor = parse_cursor(to_cursor(all.front()));
+        BOOST_TEST_REQUIRE(cursor.has_value());
+        BOOST_TEST(cursor->id == "b");
+        BOOST_TEST(cursor->score == all.front().score);
+        BOOST_TEST(!parse_cursor("12").has_value());
+        BOOST_TEST(!parse_cursor("x:b").has_value());
+
+        // Jobs created in the same millisecond: paged one by one, each once.
+        const RecordIndexing same_ms{"queued", 5000, 5000};
+        for (const std::string id : {"t1", "t3", "t2"}) BOOST_TEST(co_await records.put(*c, id, 0, "{}", same_ms));
+        Ids paged;
+        std::optional<ListPosition> after;
+        for (int n = 0; n < 10; ++n) {
+            auto page = co_await records.list(*c, "", after, 1);
+            if (page.empty()) break;
+            paged.push_back(page.front().id);
+            after = page.front();
+        }
+        const Ids newest_first{"t3", "t2", "t1", "b", "a"};
+        BOOST_TEST(paged == newest_first, boost::test_tools::per_element());
 
         std::string refused;
         try {
@@ -134,41 +162,41 @@ BOOST_AUTO_TEST_CASE(queued_jobs_a_dead_worker_took_are_taken_over_by_another) {
     omx::test::RedisServer redis;
     omx::test::run_coroutine([&](asio::any_io_executor ex) -> asio::awaitable<void> {
         auto c = co_await connect(ex, redis);
-        co_await WorkQueue::ensure(*c);
-        co_await WorkQueue::ensure(*c); // a second worker starting: the group exists already
+        co_await run_queue().ensure(*c);
+        co_await run_queue().ensure(*c); // a second worker starting: the group exists already
         const std::vector<std::string> jobs{"j1", "j2", "j3"};
-        for (auto& id : jobs) co_await WorkQueue::enqueue(*c, id);
+        for (auto& id : jobs) co_await run_queue().enqueue(*c, id);
         const Ids first_two{"j1", "j2"}, third{"j3"}, fourth{"j4"};
 
-        auto a = co_await WorkQueue::take_new(*c, "worker-a", 2, 0ms);
+        auto a = co_await run_queue().take_new(*c, "worker-a", 2, 0ms);
         BOOST_TEST(job_ids(a) == first_two, boost::test_tools::per_element());
-        auto b = co_await WorkQueue::take_new(*c, "worker-b", 5, 0ms);
+        auto b = co_await run_queue().take_new(*c, "worker-b", 5, 0ms);
         BOOST_TEST_REQUIRE(job_ids(b) == third, boost::test_tools::per_element());
-        BOOST_TEST((co_await WorkQueue::take_new(*c, "worker-b", 5, 0ms)).empty());
+        BOOST_TEST((co_await run_queue().take_new(*c, "worker-b", 5, 0ms)).empty());
 
-        co_await WorkQueue::ack(*c, b[0].entry_id); // j3 done
+        co_await run_queue().ack(*c, b[0].entry_id); // j3 done
         // worker-a dies; after the lease, worker-b takes its entries over.
-        BOOST_TEST((co_await WorkQueue::take_over(*c, "worker-b", 60s, 10)).empty()); // not idle long enough yet
+        BOOST_TEST((co_await run_queue().take_over(*c, "worker-b", 60s, 10)).empty()); // not idle long enough yet
         asio::steady_timer wait(ex, 150ms);
         co_await wait.async_wait(asio::use_awaitable);
-        auto taken = co_await WorkQueue::take_over(*c, "worker-b", 100ms, 10);
+        auto taken = co_await run_queue().take_over(*c, "worker-b", 100ms, 10);
         BOOST_TEST(job_ids(taken) == first_two, boost::test_tools::per_element());
-        for (auto& e : taken) co_await WorkQueue::ack(*c, e.entry_id);
+        for (auto& e : taken) co_await run_queue().ack(*c, e.entry_id);
         co_await wait.async_wait(asio::use_awaitable);
-        BOOST_TEST((co_await WorkQueue::take_over(*c, "worker-c", 0ms, 10)).empty()); // nothing pending
+        BOOST_TEST((co_await run_queue().take_over(*c, "worker-c", 0ms, 10)).empty()); // nothing pending
 
         // A worker blocked on the queue (its own connection) gets a job queued meanwhile.
         std::shared_ptr<Connection> blocking = co_await connect(ex, redis);
         auto got = std::make_shared<std::vector<QueueEntry>>();
         auto done = std::make_shared<bool>(false);
         asio::co_spawn(ex, [blocking, got, done]() -> asio::awaitable<void> {
-            *got = co_await WorkQueue::take_new(*blocking, "worker-c", 1, 3000ms);
+            *got = co_await run_queue().take_new(*blocking, "worker-c", 1, 3000ms);
             *done = true;
         }, asio::detached);
         wait.expires_after(100ms);
         co_await wait.async_wait(asio::use_awaitable);
         BOOST_TEST(!*done);
-        co_await WorkQueue::enqueue(*c, "j4");
+        co_await run_queue().enqueue(*c, "j4");
         while (!*done) {
             wait.expires_after(5ms);
             co_await wait.async_wait(asio::use_awaitable);

@@ -3,6 +3,7 @@
 
 #include "tests/support/child_process.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/test_backend.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -136,8 +137,20 @@ std::vector<std::string> OmxdProcess::command_line(const std::vector<std::string
     // Tests of the API alone run no jobs (--role api) and nothing outside
     // their temp dir; a test that wants the engine names --role all.
     auto names = [&](std::string_view flag) { return std::find(extra.begin(), extra.end(), flag) != extra.end(); };
-    if (!names("--role")) argv.insert(argv.end(), {"--role", "api"});
+    // On Redis an API node leaves actions to a worker: API-only tests get one
+    // in the same process that runs no agents (jobs stay as the API leaves them).
+    if (!names("--role") && on_redis_backend()) argv.insert(argv.end(), {"--role", "all", "--max-agents", "0"});
+    else if (!names("--role")) argv.insert(argv.end(), {"--role", "api"});
     if (!names("--work-root")) argv.insert(argv.end(), {"--work-root", (log_dir_ / "runs").string()});
+    // On Redis a restarted omxd is a new worker: it takes over what its
+    // predecessor held once the lease ran out, so tests use a short one — 3 s
+    // of real time, whatever --time-scale multiplies it by.
+    if (on_redis_backend() && !names("--redis")) {
+        double scale = 1.0;
+        for (std::size_t i = 0; i + 1 < extra.size(); ++i) // the last one wins, as in omxd
+            if (extra[i] == "--time-scale") scale = std::stod(extra[i + 1]);
+        argv.insert(argv.end(), {"--redis", redis_url_for(state_dir_), "--job-lease", std::to_string(3.0 / scale)});
+    }
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
 }

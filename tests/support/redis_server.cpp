@@ -37,7 +37,7 @@ bool answers_ping(std::uint16_t port) {
 
 } // namespace
 
-RedisServer::RedisServer() {
+RedisServer::RedisServer(int databases) : databases_(databases) {
     {
         LoopbackListener probe; // a free port, released right before redis-server takes it
         port_ = probe.port;
@@ -55,7 +55,8 @@ void RedisServer::start() {
     if (log < 0) throw std::runtime_error("cannot open redis.log");
     pid_ = spawn_child({"/usr/bin/redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
                         "--dir", dir_.str(), "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-                        "--daemonize", "no", "--protected-mode", "yes"},
+                        "--daemonize", "no", "--protected-mode", "yes",
+                        "--databases", std::to_string(databases_)},
                        {}, log);
     ::close(log);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -14,7 +14,8 @@ namespace omx::test {
 
 class RedisServer {
 public:
-    RedisServer(); // starts it; fails the test (throws) when it does not answer PING
+    // Starts it; fails the test (throws) when it does not answer PING.
+    explicit RedisServer(int databases = 16);
     ~RedisServer();
     RedisServer(const RedisServer&) = delete;
     RedisServer& operator=(const RedisServer&) = delete;
@@ -35,6 +36,7 @@ private:
     TempDir dir_{"omx-redis"};
     std::uint16_t port_ = 0;
     pid_t pid_ = -1;
+    int databases_;
 };
 
 } // namespace omx::test
