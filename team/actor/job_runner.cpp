@@ -110,7 +110,7 @@ asio::awaitable<void> JobService::prepare_workspace(Slot& slot) {
         decision = team::decide_setup_failed(slot.job, *why);
     } else {
         slot.workspace = result.path;
-        decision = team::decide_workspace_ready(slot.job, result.commit, result.path.string());
+        decision = team::decide_workspace_ready(slot.job, result.commit, result.path.string(), !result.reused);
         if (opened) adopt_tmux_view(slot, std::move(*opened), decision);
     }
     co_await commit_engine(slot, std::move(decision.events));

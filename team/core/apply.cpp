@@ -280,6 +280,15 @@ void fix_round(Job& job, const Event& e) {
 }
 
 void claim_recovered(Job& job, const Event& e) {
+    if (str(e.payload, "reason") == workspace_lost_reason) { // the run starts over: no reclaim counted
+        auto ids = strings(e.payload.at("taskIds"));
+        for (auto& id : ids)
+            if (Task* t = find_task(job.team, id)) release_claim(*t);
+        reset_tasks(job.team, ids);
+        job.team.fixAttempts = 0;
+        job.team.fixResetIds.clear();
+        return;
+    }
     for (auto& id : strings(e.payload.at("taskIds"))) {
         Task* t = find_task(job.team, id);
         if (!t) throw std::runtime_error("event names unknown task '" + id + "'");

@@ -59,6 +59,10 @@ inline constexpr std::string_view tmux_retained = "tmux_session_retained";
 inline constexpr std::string_view tmux_closed = "tmux_session_closed";
 } // namespace event_type
 
+// team.claim_recovered's reason when a run's workspace is gone (a takeover on
+// a worker that does not share the work root): every task starts over.
+inline constexpr std::string_view workspace_lost_reason = "workspace lost";
+
 // The run-ending events: nothing of that run follows them in the log.
 bool is_terminal_event(std::string_view type);
 

@@ -176,9 +176,16 @@ bool addressed_to_task(const Message& m, const Task& t) {
 
 bool is_addressed_to(const Message& m, const Task& t) { return addressed_to_task(m, t); }
 
-Decision decide_workspace_ready(const Job& job, const std::string& commit, const std::string& path) {
+Decision decide_workspace_ready(const Job& job, const std::string& commit, const std::string& path, bool fresh) {
     if (is_terminal(job.status)) return {};
     EventBatch batch(job);
+    bool ran_before = std::any_of(job.team.tasks.begin(), job.team.tasks.end(), [](const Task& t) { return t.attempt > 0; });
+    if (fresh && ran_before) {
+        json::array every;
+        for (auto& t : job.team.tasks) every.push_back(json::string(t.id));
+        batch.emit(event_type::claim_recovered, "The workspace was lost: every task runs again",
+                   {{"taskIds", std::move(every)}, {"reason", workspace_lost_reason}});
+    }
     batch.emit(event_type::workspace_ready, "Workspace ready",
                {{"repo", job.request.repo}, {"ref", job.request.ref}, {"commit", commit}, {"path", path}});
     return batch.finish();

@@ -31,7 +31,10 @@ struct StepInput {
 Decision decide_step(const Job&, const StepInput&);
 
 // The workspace of the run is ready (event workspace_ready), or could not be made (the run fails).
-Decision decide_workspace_ready(const Job&, const std::string& commit, const std::string& path);
+// A workspace made afresh (`fresh`: none was there to reuse) for a run whose
+// tasks already ran elsewhere means their work is gone: every task runs again
+// from the start (storage.md: team.claim_recovered, reason "workspace lost").
+Decision decide_workspace_ready(const Job&, const std::string& commit, const std::string& path, bool fresh);
 Decision decide_workspace_failed(const Job&, const std::string& error);
 // Something the run needs besides the workspace could not be set up (the tmux
 // view): the run fails with `error`.

@@ -102,14 +102,15 @@ bool readyz_becomes(HttpClient& api, int status) {
     return false;
 }
 
-// The worker (of w1 and w2) that runs a task of the job, once one runs; the
-// worker id in its log says which process it is.
-Node& worker_running(HttpClient& api, const std::string& id, Node& w1, Node& w2) {
+// The worker (of w1 and w2) that runs a task of the job (other than `except`),
+// once one runs; the worker id in its log says which process it is.
+Node& worker_running(HttpClient& api, const std::string& id, Node& w1, Node& w2, std::string_view except = {}) {
     std::string owner;
     for (int i = 0; owner.empty(); ++i) {
         auto team = get_json(api, "/v1/jobs/" + id + "/team");
         for (auto& t : team.at("tasks").as_array())
-            if (t.at("status") == "running" && t.at("workerId").is_string()) owner = t.at("workerId").as_string();
+            if (t.at("status") == "running" && t.at("workerId").is_string() && t.at("id").as_string() != except)
+                owner = t.at("workerId").as_string();
         BOOST_TEST_REQUIRE(i < 600, "no task of job " << id << " started: " << dump(team));
         std::this_thread::sleep_for(25ms);
     }
@@ -220,9 +221,10 @@ BOOST_AUTO_TEST_CASE(a_worker_killed_mid_job_is_taken_over_and_its_agents_are_go
     Node api(redis, "api");
     Node w1(redis, "worker", {"--job-lease", "10"}), w2(redis, "worker", {"--job-lease", "10"});
     auto c = api.client();
-    // The first task sleeps long enough to be killed in the middle of it.
+    // Every task sleeps long enough to be killed in the middle of it: the
+    // worker dies in a task after the planner's, so the planner's work is lost with its workspace.
     auto id = create(c, scripted_job(w1.record, {{"default", json::object{{"sleep", 1.5}, {"message", "ok"}}}}));
-    auto* owner_log = &worker_running(c, id, w1, w2);
+    auto* owner_log = &worker_running(c, id, w1, w2, "team-planner");
     auto* other = owner_log == &w1 ? &w2 : &w1;
     auto agents = read_file(owner_log->record / "agents.log");
     owner_log->process.kill(SIGKILL);
@@ -239,6 +241,20 @@ BOOST_AUTO_TEST_CASE(a_worker_killed_mid_job_is_taken_over_and_its_agents_are_go
     }
     types += "\nkilled:\n" + owner_log->process.stderr_text() + "\nother:\n" + other->process.stderr_text();
     BOOST_TEST(types.find("team.claim_recovered") != std::string::npos, types);
+    // Separate work roots: the other worker made a workspace of its own, said
+    // the first one is lost, and ran every task again, the planner included.
+    std::vector<json::value> lost;
+    std::set<std::string> paths;
+    int planner_starts = 0;
+    for (auto& e : items) {
+        if (e.at("type") == "team.claim_recovered" && e.at("payload").at("reason") == "workspace lost") lost.push_back(e);
+        if (e.at("type") == "workspace_ready") paths.insert(std::string(e.at("payload").at("path").as_string()));
+        if (e.at("type") == "team.task.started" && e.at("payload").at("taskId") == "team-planner") ++planner_starts;
+    }
+    BOOST_TEST_REQUIRE(lost.size() == 1u, types);
+    BOOST_TEST(lost[0].at("payload").at("taskIds").as_array().size() >= 2u);
+    BOOST_TEST(paths.size() == 2u, types);
+    BOOST_TEST(planner_starts == 2, types);
     // The dead worker's agent did not outlive it (PR_SET_PDEATHSIG).
     std::istringstream lines(agents);
     for (std::string line; std::getline(lines, line);) {
@@ -290,6 +306,8 @@ BOOST_AUTO_TEST_CASE(with_a_shared_work_root_a_takeover_continues_in_the_same_wo
         if (e.at("type") == "workspace_ready") paths.insert(std::string(e.at("payload").at("path").as_string()));
     BOOST_TEST(paths.size() == 1u);
     BOOST_TEST(fs::exists(shared / id / "tasks" / "team-planner" / "1.log"));
+    for (auto& e : event_items(c, id)) // the workspace was there: nothing runs again
+        BOOST_TEST(!(e.at("type") == "team.claim_recovered" && e.at("payload").at("reason") == "workspace lost"));
 }
 
 BOOST_AUTO_TEST_CASE(a_redis_killed_and_restarted_keeps_every_acknowledged_job_and_event) {

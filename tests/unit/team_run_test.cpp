@@ -439,7 +439,7 @@ BOOST_AUTO_TEST_CASE(the_workspace_is_announced_or_fails_the_run) {
     auto s = running(autopilot());
     auto mark = s.mark();
     auto before = s.job.team.tasks.size();
-    s.commit(decide_workspace_ready(s.job, "0123abcd", "/runs/job-1/workspace"));
+    s.commit(decide_workspace_ready(s.job, "0123abcd", "/runs/job-1/workspace", true));
     BOOST_TEST(s.types_since(mark) == (Ids{"workspace_ready"}));
     auto& p = s.log[mark].payload;
     BOOST_TEST(p.at("repo").as_string() == "owner/name");
@@ -455,8 +455,41 @@ BOOST_AUTO_TEST_CASE(the_workspace_is_announced_or_fails_the_run) {
     BOOST_TEST(*f.job.error == "cannot prepare the workspace: clone failed");
     BOOST_TEST(f.log.back().type == "failed");
     for (auto& t : f.job.team.tasks) BOOST_TEST((t.status == TaskStatus::canceled));
-    BOOST_TEST(decide_workspace_ready(f.job, "c", "/p").events.empty());
+    BOOST_TEST(decide_workspace_ready(f.job, "c", "/p", true).events.empty());
     BOOST_TEST(decide_workspace_failed(f.job, "again").events.empty());
+}
+
+// A workspace made afresh after tasks ran (a takeover without a shared work
+// root): every task starts over; a reused one, or a first one, changes nothing.
+BOOST_AUTO_TEST_CASE(a_lost_workspace_runs_every_task_again_from_the_start) {
+    auto s = running(autopilot());
+    s.commit(decide_workspace_ready(s.job, "c", "/p", true)); // the first workspace: nothing ran yet
+    BOOST_TEST(s.log.back().type == "workspace_ready");
+    s.succeed("planner", nullptr, 100);
+    s.start("executor");
+    auto reused = s.mark();
+    s.commit(decide_workspace_ready(s.job, "c", "/p", false));
+    BOOST_TEST(s.types_since(reused) == (Ids{"workspace_ready"}));
+
+    auto mark = s.mark();
+    s.commit(decide_workspace_ready(s.job, "c", "/elsewhere", true));
+    // The run is back at its planning phase.
+    BOOST_TEST(s.types_since(mark) == (Ids{"team.claim_recovered", "workspace_ready", "team.phase_changed"}));
+    BOOST_TEST(s.log.back().payload.at("to").as_string() == "team-plan");
+    auto& p = s.log[mark].payload;
+    BOOST_TEST(p.at("reason").as_string() == "workspace lost");
+    BOOST_TEST(p.at("taskIds").as_array().size() == s.job.team.tasks.size());
+    BOOST_TEST((s.task("planner").status == TaskStatus::queued)); // runs again
+    BOOST_TEST(!s.task("executor").claimToken.has_value());
+    for (auto& t : s.job.team.tasks) {
+        if (t.id == "planner") continue;
+        BOOST_TEST((t.status == TaskStatus::blocked), t.id); // waiting for the planner again
+        BOOST_TEST(t.reclaims == 0, t.id);
+    }
+    BOOST_TEST(s.job.team.fixAttempts == 0);
+    BOOST_TEST((s.job.status == JobStatus::running));
+    s.succeed("planner", nullptr, 100); // and the run goes on from there
+    BOOST_TEST((s.task("executor").status == TaskStatus::queued));
 }
 
 BOOST_AUTO_TEST_CASE(a_run_whose_tasks_all_succeed_completes_with_its_output_last) {
