@@ -222,17 +222,17 @@ asio::awaitable<void> Worker::wake(redis::QueueEntry entry) {
     bool may_run = !was_queued && room() > 0;
     store_.hold(id, holder->token, loaded->record_version);
     co_await jobs_.async_adopt(std::move(loaded->job));
-    owned_[id] = Owned{*holder, {}, !was_queued};
+    owned_[id] = Owned{*holder, {}};
     co_await apply_pending(id);
     if (!*running) co_return;
     co_await redis::wake_queue().ack(c, entry.entry_id);
     if (!owned_.count(id)) co_return; // a command finished or parked it: handed back already
     if (may_run) {
         log::info("job taken", {{"job", id}, {"token", std::to_string(holder->token)}});
-        owned_[id].requeue = false;
         jobs_.run(id);
         jobs_held_.cancel();
-    } else {
+    } else { // still held, so neither finished nor parked: it can run
+        owned_[id].requeue = !was_queued;
         jobs_.put_back(id);
     }
 }

@@ -217,13 +217,16 @@ BOOST_AUTO_TEST_CASE(idempotent_creation_and_mailbox_messages_go_through_redis) 
 
 BOOST_AUTO_TEST_CASE(a_worker_killed_mid_job_is_taken_over_and_its_agents_are_gone) {
     RedisServer redis;
-    // Separate work roots; a short lease (2 s at this time scale: 10 s × 0.2).
-    Node api(redis, "api");
+    // Two API nodes, two workers with separate work roots and a short lease (2 s at this time scale: 10 s × 0.2).
+    Node api(redis, "api"), api2(redis, "api");
     Node w1(redis, "worker", {"--job-lease", "10"}), w2(redis, "worker", {"--job-lease", "10"});
     auto c = api.client();
     // Every task sleeps long enough to be killed in the middle of it: the
     // worker dies in a task after the planner's, so the planner's work is lost with its workspace.
     auto id = create(c, scripted_job(w1.record, {{"default", json::object{{"sleep", 1.5}, {"message", "ok"}}}}));
+    // The second API node streams the job through the takeover.
+    std::vector<SseEvent> streamed;
+    std::jthread reader([&] { streamed = follow_to_end(api2.process.port(), id, 90s); }); // joined on a failure too
     auto* owner_log = &worker_running(c, id, w1, w2, "team-planner");
     auto* other = owner_log == &w1 ? &w2 : &w1;
     auto agents = read_file(owner_log->record / "agents.log");
@@ -233,7 +236,11 @@ BOOST_AUTO_TEST_CASE(a_worker_killed_mid_job_is_taken_over_and_its_agents_are_go
     auto done = wait_terminal(c, id, 60s);
     BOOST_TEST(str(done, "/status") == "succeeded", dump(done));
     BOOST_TEST(other->process.stderr_text().find("job taken job=" + id) != std::string::npos);
+    reader.join();
     auto items = event_items(c, id);
+    BOOST_TEST(streamed.size() == items.size()); // every event once, in order (follow_to_end checks the ids)
+    BOOST_TEST_REQUIRE(!streamed.empty());
+    BOOST_TEST(streamed.back().event == "completed");
     std::string types;
     for (auto& e : items) {
         types += std::string(e.at("type").as_string()) + " ";
