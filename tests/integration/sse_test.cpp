@@ -628,14 +628,18 @@ BOOST_AUTO_TEST_CASE(slow_reader_is_cut_off_while_others_receive_everything) {
     const std::size_t monitor_total = jobs * (1 + messages);
     std::vector<std::uint64_t> monitor_ids, job_seqs;
     std::size_t monitor_bytes = 0;
+    // A generous wait, not a measure: on Redis under the sanitizers each of
+    // these 400 large messages costs the API node and the worker a parse of the
+    // job's whole record (mailbox included), tens of seconds in all.
+    constexpr auto patience = 120s;
     Worker monitor_reader([&] {
-        for (auto& e : monitor.next_events(monitor_total, 30s)) {
+        for (auto& e : monitor.next_events(monitor_total, patience)) {
             monitor_ids.push_back(id_of(e));
             monitor_bytes += e.data.size();
         }
     });
     Worker job_reader([&] {
-        for (auto& e : job_stream.next_events(1 + messages, 30s))
+        for (auto& e : job_stream.next_events(1 + messages, patience))
             job_seqs.push_back(id_of(e));
     });
     for (int i = 0; i < messages; ++i)
