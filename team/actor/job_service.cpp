@@ -61,16 +61,27 @@ asio::awaitable<T> JobService::on_strand(F f) {
     co_return co_await asio::co_spawn(strand_, std::move(f), asio::use_awaitable);
 }
 
+namespace {
+
+// How long the agents of old claims get to die once SIGKILLed.
+constexpr std::chrono::seconds leftover_kill_wait{5};
+
+// Every claim not released by a result: running tasks, and tasks canceled or
+// reset while their agent was still stopping when its server died.
+void add_claims(const team::Job& job, std::set<std::string>& claims) {
+    for (auto& t : job.team.tasks)
+        if (t.claimToken) claims.insert(*t.claimToken);
+}
+
+} // namespace
+
 void JobService::recover(std::vector<team::Job> jobs) {
     std::set<std::string> leftover_claims; // of agents that may have outlived the last server
     for (auto& job : jobs) {
         index_.upsert(job);
         if (job.idempotencyKey && job.requestHash && now_ms() - job.createdAt < idempotency_window_ms)
             idempotency_[*job.idempotencyKey] = {job.id, *job.requestHash, job.createdAt};
-        // Every claim not released by a result: running tasks, and tasks canceled
-        // or reset while their agent was still stopping when the server died.
-        for (auto& t : job.team.tasks)
-            if (t.claimToken) leftover_claims.insert(*t.claimToken);
+        add_claims(job, leftover_claims);
         if (team::is_terminal(job.status)) continue;
         auto slot = std::make_unique<Slot>(strand_);
         slot->job = std::move(job);
@@ -78,7 +89,7 @@ void JobService::recover(std::vector<team::Job> jobs) {
         active_.emplace(slot->job.id, std::move(slot));
     }
     // Their agents must not outlive their claim: killed before the tasks run again.
-    if (int killed = process::kill_claimed_processes(leftover_claims, std::chrono::seconds(5)))
+    if (int killed = process::kill_claimed_processes(leftover_claims, leftover_kill_wait))
         log::warn("killed agents left by the previous server", {{"processes", std::to_string(killed)}});
     log::info("jobs loaded", {{"jobs", std::to_string(index_.size())}, {"active", std::to_string(active_.size())}});
 }
@@ -188,11 +199,10 @@ void JobService::hand_back_jobs(std::function<void(const std::string&)> released
 
 asio::awaitable<void> JobService::async_adopt(team::Job job) {
     std::set<std::string> claims;
-    for (auto& t : job.team.tasks)
-        if (t.claimToken) claims.insert(*t.claimToken);
+    add_claims(job, claims);
     if (!claims.empty()) {
         // Named: GCC 12 destroys a lambda temporary inside co_await too early.
-        auto kill_leftovers = [claims] { return process::kill_claimed_processes(claims, std::chrono::seconds(5)); };
+        auto kill_leftovers = [claims] { return process::kill_claimed_processes(claims, leftover_kill_wait); };
         int killed = co_await pool_.run(kill_leftovers);
         if (killed > 0)
             log::warn("killed agents left by the job's last owner", {{"job", job.id}, {"processes", std::to_string(killed)}});

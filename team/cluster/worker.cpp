@@ -79,7 +79,7 @@ asio::awaitable<void> Worker::async_hand_over() {
 // and only applies commands).
 std::size_t Worker::room() const {
     auto held = owned_.size() + taking_;
-    auto limit = static_cast<std::size_t>(std::max(0, config_.max_agents));
+    auto limit = static_cast<std::size_t>(config_.max_agents); // 0 or more (config.cpp)
     return held < limit ? limit - held : 0;
 }
 
@@ -158,12 +158,7 @@ asio::awaitable<void> Worker::take(redis::QueueEntry entry) {
     auto& c = client_.connection();
     auto holder = co_await leases_.acquire(c, id, id_, lease_);
     if (!holder) co_return; // another worker runs it: the entry stays pending, looked at again after a lease time
-    std::optional<redis::LoadedJob> loaded;
-    try {
-        loaded = co_await redis::load_job(client_.connection(), records_, events_, id);
-    } catch (const std::exception& e) {
-        log::error("a queued job cannot be loaded", {{"job", id}, {"error", e.what()}});
-    }
+    auto loaded = co_await load(id);
     if (!*running) co_return;
     bool runnable = loaded && !team::is_terminal(loaded->job.status) &&
                     !(loaded->job.status == team::JobStatus::waiting_approval &&
@@ -177,15 +172,30 @@ asio::awaitable<void> Worker::take(redis::QueueEntry entry) {
         co_return;
     }
     log::info("job taken", {{"job", id}, {"token", std::to_string(holder->token)}});
-    // Held (commands read, lease renewed) once adopted: a command applied before would find no job.
-    store_.hold(id, holder->token, loaded->record_version);
-    co_await jobs_.async_adopt(std::move(loaded->job));
-    owned_[id] = Owned{*holder, entry.entry_id};
+    co_await hold(id, *holder, std::move(*loaded), entry.entry_id);
     // The commands it may have been queued for go first: the runner could
     // otherwise find it parked and hand it back before they apply.
     co_await apply_pending(id);
     jobs_.run(id);
     jobs_held_.cancel();
+}
+
+// The job as stored; nullopt (logged) when it cannot be read.
+asio::awaitable<std::optional<redis::LoadedJob>> Worker::load(const std::string& id) {
+    try {
+        co_return co_await redis::load_job(client_.connection(), records_, events_, id);
+    } catch (const std::exception& e) {
+        log::error("a job cannot be loaded", {{"job", id}, {"error", e.what()}});
+    }
+    co_return std::nullopt;
+}
+
+// Held (commands read, lease renewed) once adopted: a command applied before would find no job.
+asio::awaitable<void> Worker::hold(const std::string& id, redis::Holder holder, redis::LoadedJob loaded,
+                                   std::string entry_id) {
+    store_.hold(id, holder.token, loaded.record_version);
+    co_await jobs_.async_adopt(std::move(loaded.job));
+    owned_[id] = Owned{std::move(holder), std::move(entry_id)};
 }
 
 // A job that got a command while no worker held it: this worker holds it for
@@ -206,12 +216,7 @@ asio::awaitable<void> Worker::wake(redis::QueueEntry entry) {
         co_await redis::wake_queue().ack(c, entry.entry_id);
         co_return;
     }
-    std::optional<redis::LoadedJob> loaded;
-    try {
-        loaded = co_await redis::load_job(c, records_, events_, id);
-    } catch (const std::exception& e) {
-        log::error("a job with commands cannot be loaded", {{"job", id}, {"error", e.what()}});
-    }
+    auto loaded = co_await load(id);
     if (!*running) co_return;
     if (!loaded) {
         co_await leases_.release(c, id, *holder);
@@ -220,9 +225,8 @@ asio::awaitable<void> Worker::wake(redis::QueueEntry entry) {
     }
     bool was_queued = loaded->job.status == team::JobStatus::queued;
     bool may_run = !was_queued && room() > 0;
-    store_.hold(id, holder->token, loaded->record_version);
-    co_await jobs_.async_adopt(std::move(loaded->job));
-    owned_[id] = Owned{*holder, {}};
+    const std::string no_queue_entry; // named: GCC 12 mishandles a braced temporary inside co_await
+    co_await hold(id, *holder, std::move(*loaded), no_queue_entry);
     co_await apply_pending(id);
     if (!*running) co_return;
     co_await redis::wake_queue().ack(c, entry.entry_id);

@@ -9,6 +9,7 @@
 
 #include "runtime/config.hpp"
 #include "store/redis/job_events.hpp"
+#include "store/redis/job_snapshot.hpp"
 #include "store/redis/lease.hpp"
 #include "store/redis/records.hpp"
 
@@ -60,6 +61,9 @@ private:
     // Applies the job's pending commands unless they are being applied already.
     boost::asio::awaitable<void> apply_pending(std::string job_id);
     boost::asio::awaitable<bool> has_commands(const std::string& job_id);
+    boost::asio::awaitable<std::optional<redis::LoadedJob>> load(const std::string& id);
+    boost::asio::awaitable<void> hold(const std::string& id, redis::Holder holder, redis::LoadedJob loaded,
+                                      std::string entry_id);
     boost::asio::awaitable<void> take(redis::QueueEntry entry);
     boost::asio::awaitable<void> wake(redis::QueueEntry entry);
     boost::asio::awaitable<void> hand_back(std::string job_id);
