@@ -252,7 +252,8 @@ asio::awaitable<AttemptResult> AgentAttempt::State::run(asio::cancellation_state
         log = std::make_unique<AttemptLog>(spec.log_path, spec.log_cap);
         if (spec.log_mirror) log->mirror(spec.log_mirror);
         log->note("$ " + spec.command);
-        child = ChildProcess::spawn(executor, {spec.command, spec.workdir, spec.environment});
+        SpawnOptions options{spec.command, spec.workdir, spec.environment, spec.sandbox};
+        child = co_await ChildProcess::async_spawn(executor, std::move(options));
     } catch (const std::exception& e) {
         result.errorClass = "exit";
         result.error = std::string("cannot start the agent: ") + e.what();

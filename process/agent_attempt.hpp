@@ -30,6 +30,7 @@ struct AttemptSpec {
     std::filesystem::path workdir;        // the job's workspace
     std::filesystem::path log_path;       // <run dir>/tasks/<taskId>/<attempt>.log
     std::vector<std::string> environment; // the agent's whole environment (agent_env.hpp)
+    std::vector<std::string> sandbox;     // the bwrap command line the agent runs under (sandbox.hpp), or empty
     OutputFormat format = OutputFormat::unknown; // unknown: detected from the output
     std::chrono::milliseconds timeout{900'000};
     std::chrono::milliseconds idle_timeout{600'000}; // no output on stdout or stderr for this long: a hang

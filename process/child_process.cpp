@@ -4,6 +4,7 @@
 #include "runtime/metrics.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/query.hpp>
@@ -12,6 +13,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <cerrno>
@@ -137,6 +139,7 @@ struct ExecArgs {
     int devnull, out, err;
     long open_max;
     const char* cwd;
+    const char* program;
     char* const* argv;
     char* const* envp;
 };
@@ -146,7 +149,7 @@ struct ExecArgs {
 // allocation, nothing written but its own locals.
 int exec_child(void* raw) {
     auto& a = *static_cast<const ExecArgs*>(raw);
-    ::setpgid(0, 0);
+    ::setsid(); // its own process group, and no controlling terminal to inject keystrokes into
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != a.parent) ::_exit(127); // the parent died before prctl took effect
     int devnull = above_stdio(a.devnull), out = above_stdio(a.out), err = above_stdio(a.err);
@@ -173,7 +176,7 @@ int exec_child(void* raw) {
         (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
         ::_exit(127);
     }
-    ::execve("/bin/sh", a.argv, a.envp);
+    ::execve(a.program, a.argv, a.envp);
     ::_exit(127);
 }
 
@@ -226,8 +229,18 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(asio::any_io_executor executor
     }
 }
 
+asio::awaitable<std::unique_ptr<ChildProcess>> ChildProcess::async_spawn(asio::any_io_executor executor,
+                                                                        SpawnOptions options) {
+    static asio::thread_pool spawner(1);
+    auto on_spawner = [&]() -> asio::awaitable<std::unique_ptr<ChildProcess>> { co_return spawn(executor, options); };
+    auto work = on_spawner(); // named: GCC 12 and temporaries in co_await
+    co_return co_await asio::co_spawn(spawner.get_executor(), std::move(work), asio::use_awaitable);
+}
+
 std::unique_ptr<ChildProcess> ChildProcess::start(asio::any_io_executor executor, const SpawnOptions& o) {
-    std::vector<std::string> args{"sh", "-c", o.command};
+    std::vector<std::string> args = o.wrapper;
+    args.insert(args.end(), {o.wrapper.empty() ? "sh" : "/bin/sh", "-c", o.command});
+    std::string program = o.wrapper.empty() ? "/bin/sh" : o.wrapper.front();
     std::vector<char*> argv, envp;
     for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -253,7 +266,8 @@ std::unique_ptr<ChildProcess> ChildProcess::start(asio::any_io_executor executor
     long open_max = ::sysconf(_SC_OPEN_MAX); // not async-signal-safe: asked before the clone
     if (open_max < 0) open_max = 1 << 20;
     auto impl = std::make_unique<Impl>(executor);
-    ExecArgs exec_args{::getpid(), devnull, out[1], err[1], open_max, cwd.c_str(), argv.data(), envp.data()};
+    ExecArgs exec_args{::getpid(),     devnull,     out[1],     err[1], open_max,
+                       cwd.c_str(),    program.c_str(), argv.data(), envp.data()};
     pid_t pid;
     {
         auto& reaper = Reaper::of(executor);
@@ -270,7 +284,7 @@ std::unique_ptr<ChildProcess> ChildProcess::start(asio::any_io_executor executor
         ::close(err[0]);
         throw std::system_error(clone_errno, std::generic_category(), "clone");
     }
-    ::setpgid(pid, pid); // also from the parent: no window where signals to the group miss it
+    // CLONE_VFORK: the child's setsid() has run by now, so signals to the group reach it.
     impl->pid = pid;
     impl->out.assign(out[0]);
     impl->err.assign(err[0]);

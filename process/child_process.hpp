@@ -1,5 +1,5 @@
 // A subprocess as awaitables: `/bin/sh -c COMMAND` started as the leader of a
-// new process group, stdin /dev/null, stdout and stderr as pipes read line by
+// new session and process group (no controlling terminal), stdin /dev/null, stdout and stderr as pipes read line by
 // line, no other descriptor of ours (every fd from 3 up is closed before exec),
 // PR_SET_PDEATHSIG = SIGKILL; waited for through SIGCHLD (never a blocking wait
 // on the loop), stopped as a whole group (SIGTERM, grace, SIGKILL), always reaped.
@@ -30,6 +30,9 @@ struct SpawnOptions {
     std::string command;                 // run as /bin/sh -c COMMAND
     std::filesystem::path cwd;           // working directory
     std::vector<std::string> environment; // "NAME=value", the whole environment
+    // When set, the program that runs `/bin/sh -c COMMAND` (its absolute path
+    // first): the sandbox (process/sandbox.hpp).
+    std::vector<std::string> wrapper;
 };
 
 struct ExitStatus {
@@ -47,6 +50,12 @@ public:
     // Starts the command; throws std::system_error when clone or pipe fail.
     // The reaper must have been installed on the executor's io_context first.
     static std::unique_ptr<ChildProcess> spawn(boost::asio::any_io_executor executor, const SpawnOptions& options);
+    // spawn() on a thread of its own, resuming on the caller's executor: a
+    // clone and exec costs milliseconds, and a burst of them must not hold up
+    // the loop. (That thread lives as long as the process: PR_SET_PDEATHSIG
+    // follows the thread that cloned.)
+    static boost::asio::awaitable<std::unique_ptr<ChildProcess>> async_spawn(boost::asio::any_io_executor executor,
+                                                                             SpawnOptions options);
     ~ChildProcess();
 
     pid_t pid() const { return pid_; }

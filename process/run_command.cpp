@@ -130,7 +130,7 @@ asio::awaitable<CommandResult> async_run_command(asio::any_io_executor ex, Comma
 
     std::shared_ptr<ChildProcess> child;
     try {
-        child = ChildProcess::spawn(ex, {line, command.cwd, std::move(env)});
+        child = ChildProcess::spawn(ex, {line, command.cwd, std::move(env), {}});
     } catch (const std::exception& e) {
         result.error = command.label + " failed: " + e.what();
         co_return result;

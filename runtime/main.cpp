@@ -2,6 +2,7 @@
 // the jobs, serves HTTP, and shuts down in stages on SIGTERM/SIGINT.
 #include "api/http_server.hpp"
 #include "api/router.hpp"
+#include "process/sandbox.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "runtime/config.hpp"
 #include "runtime/heap.hpp"
@@ -76,7 +77,16 @@ int main(int argc, char** argv) {
         std::cerr << "omxd: " << outcome.error << "\n";
         return 2;
     }
-    const omx::Config config = *outcome.config;
+    omx::Config configured = std::move(*outcome.config);
+    if (configured.sandbox == omx::Sandbox::bwrap) {
+        try {
+            configured.sandbox_policy = std::make_shared<omx::process::SandboxPolicy>(omx::process::prepare_sandbox(configured));
+        } catch (const std::exception& e) {
+            std::cerr << "omxd: " << e.what() << "\n";
+            return 2;
+        }
+    }
+    const omx::Config config = std::move(configured);
     omx::log::configure(config.log_level, config.log_json);
     std::signal(SIGPIPE, SIG_IGN);
     raise_open_file_limit();

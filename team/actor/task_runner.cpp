@@ -7,6 +7,7 @@
 #include "process/agent_command.hpp"
 #include "process/agent_env.hpp"
 #include "process/prompt.hpp"
+#include "process/sandbox.hpp"
 #include "runtime/blocking_pool.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/ids.hpp"
@@ -67,6 +68,11 @@ asio::awaitable<void> sleep_until(asio::steady_timer& wake, Done done) {
         wake.expires_at(std::chrono::steady_clock::time_point::max());
         co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
     }
+}
+
+std::filesystem::path agent_home(const std::map<std::string, std::string>& server_env) {
+    auto it = server_env.find("HOME");
+    return it == server_env.end() ? std::filesystem::path() : std::filesystem::path(it->second);
 }
 
 double jitter() {
@@ -132,6 +138,9 @@ asio::awaitable<bool> JobService::start_attempt(Slot& slot, const std::string& t
         spec.log_path = task_dir / (n + ".log");
         spec.log_mirror = store_.attempt_log_mirror(job.id, task.id, attempt_no);
         spec.environment = process::agent_environment(config_.server_env, config_.agent_env, vars);
+        if (config_.sandbox_policy)
+            spec.sandbox = process::sandbox_arguments(*config_.sandbox_policy, *slot.workspace, run_dir,
+                                                      agent_home(config_.server_env));
         spec.timeout = config_.scaled(std::chrono::milliseconds(std::int64_t(task.timeoutSeconds) * 1000));
         spec.idle_timeout = config_.scaled(config_.idle_timeout);
         spec.kill_grace = config_.scaled(config_.kill_grace);

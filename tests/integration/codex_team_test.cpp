@@ -45,10 +45,12 @@ BOOST_AUTO_TEST_CASE(a_default_team_job_with_codex_succeeds_and_counts_the_mocks
     MockModel mock(dir, "hi");
     write_codex_config(dir / "codex_home", mock.port());
     fs::create_directories(dir / "home");
+    fs::create_directories(dir / "tmp"); // codex_home must not lie in codex's temp dir (docs/CODEX_MOCK.md)
 
     OmxdProcess omxd(dir / "state", dir.path());
     omxd.start({"--role", "all", "--skip-clone", "--fsync", "off"},
                {{"HOME", (dir / "home").string()},
+                {"TMPDIR", (dir / "tmp").string()},
                 {"OPENAI_API_KEY", "test-key-not-secret"},
                 {"CODEX_HOME", (dir / "codex_home").string()},
                 {"JOB_CODEX_CLI_BIN", OMX_CODEX_BIN}});

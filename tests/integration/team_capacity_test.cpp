@@ -69,7 +69,8 @@ BOOST_AUTO_TEST_CASE(twenty_jobs_share_four_agent_slots) {
     auto engine = with_slots(4);
     std::vector<std::string> jobs;
     for (int i = 0; i < 20; ++i)
-        jobs.push_back(submit(engine, "ultrawork", {{"default", json::object{{"sleep", 0.15}}}}, {{"workers", 2}}));
+        // 0.4 s per agent: long enough that all four slots fill on a loaded machine too.
+        jobs.push_back(submit(engine, "ultrawork", {{"default", json::object{{"sleep", 0.4}}}}, {{"workers", 2}}));
     for (auto& id : jobs) BOOST_TEST(await_end(engine, id, 60s) == "succeeded", id);
     auto marks = timeline(engine.record);
     BOOST_TEST(marks.size() == 20u * 4 * 2); // planner, 2 executors, verifier: a start and an end each

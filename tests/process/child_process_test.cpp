@@ -41,7 +41,7 @@ Result run(const std::string& command, std::size_t max_line = 1 << 20, std::vect
     install_reaper(io.get_executor());
     Result r;
     auto job = [&]() -> asio::awaitable<void> {
-        auto child = ChildProcess::spawn(io.get_executor(), {command, cwd, env});
+        auto child = ChildProcess::spawn(io.get_executor(), {command, cwd, env, {}});
         ChildProcess::LineHandler on_line = [&](Stream s, std::string_view line) {
             (s == Stream::out ? r.out : r.err).emplace_back(line);
         };
@@ -148,7 +148,7 @@ BOOST_AUTO_TEST_CASE(stop_leaves_no_process_of_the_group_even_one_ignoring_sigte
     auto job = [&]() -> asio::awaitable<void> {
         auto child = ChildProcess::spawn(
             io.get_executor(),
-            {"sh -c 'trap \"\" TERM; echo grandchild $$; while true; do sleep 0.05; done' & wait", "/tmp", base_env()});
+            {"sh -c 'trap \"\" TERM; echo grandchild $$; while true; do sleep 0.05; done' & wait", "/tmp", base_env(), {}});
         pgid = child->pid();
         ChildProcess::LineHandler on_line = [&](Stream, std::string_view line) {
             if (line.starts_with("grandchild")) grandchild = line;
@@ -196,7 +196,9 @@ BOOST_AUTO_TEST_CASE(the_event_loop_never_stalls_while_children_come_and_go) {
             }
         };
         auto one_child = [&]() -> asio::awaitable<void> {
-            auto child = ChildProcess::spawn(io.get_executor(), {"echo ready; exec sleep 10", "/tmp", base_env()});
+            // As the agent runner spawns: off the loop's thread.
+            SpawnOptions options{"echo ready; exec sleep 10", "/tmp", base_env(), {}}; // named: GCC 12 and co_await
+            auto child = co_await ChildProcess::async_spawn(io.get_executor(), std::move(options));
             bool ready = false;
             ChildProcess::LineHandler on_line = [&](Stream, std::string_view) { ready = true; };
             auto reader = [&]() -> asio::awaitable<void> { co_await child->async_read_lines(on_line, 4096); };

@@ -47,11 +47,13 @@ CodexRun run_codex(const std::string& scenario, const std::string& prompt) {
     run.workspace = dir / "workspace";
     fs::create_directories(run.workspace);
     fs::create_directories(dir / "home");
+    fs::create_directories(dir / "tmp"); // codex_home must not lie in codex's temp dir (docs/CODEX_MOCK.md)
     omx::test::write_codex_config(dir / "codex_home", mock.port());
 
     std::map<std::string, std::string> server_env{{"PATH", std::string(std::getenv("PATH"))},
                                                   {"HOME", (dir / "home").string()},
                                                   {"LANG", "C.UTF-8"},
+                                                  {"TMPDIR", (dir / "tmp").string()},
                                                   {"OPENAI_API_KEY", "test-key-not-secret"},
                                                   {"CODEX_HOME", (dir / "codex_home").string()},
                                                   {"JOB_CODEX_CLI_BIN", OMX_CODEX_BIN},

@@ -81,7 +81,7 @@ struct Fixture {
         int code = -1;
         auto job = [&]() -> asio::awaitable<void> {
             auto child =
-                ChildProcess::spawn(io.get_executor(), {command, dir.path(), environment()});
+                ChildProcess::spawn(io.get_executor(), {command, dir.path(), environment(), {}});
             co_await child->async_read_lines(
                 [](Stream, std::string_view line) { BOOST_TEST_MESSAGE("child: " << line); },
                 1 << 20);
