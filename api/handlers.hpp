@@ -3,6 +3,7 @@
 #pragma once
 
 #include "api/http_types.hpp"
+#include "api/request_body.hpp"
 #include "api/router.hpp"
 #include "runtime/config.hpp"
 
@@ -25,9 +26,7 @@ struct ApiContext {
 
 boost::asio::awaitable<Response> handle_request(const Request& req, const RouteMatch& m, ApiContext& ctx);
 
-// Shared by the handlers:
-// The JSON body of a request that must have one, or the 415/400 response.
-std::variant<boost::json::value, Response> json_body(const Request& req, bool required);
+// Shared by the handlers (and json_body, api/request_body.hpp):
 Response failure_response(actor::Failure failure, const std::string& message);
 
 boost::asio::awaitable<Response> create_job(const Request&, ApiContext&);

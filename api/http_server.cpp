@@ -1,8 +1,11 @@
 // Listener and session loop (Beast + C++20 coroutines).
 #include "api/http_server.hpp"
 
+#include "api/access_tokens.hpp"
+#include "api/beast_request.hpp"
 #include "api/handlers.hpp"
 #include "api/query.hpp"
+#include "api/request_guard.hpp"
 #include "api/router.hpp"
 #include "api/sse.hpp"
 #include "runtime/log.hpp"
@@ -11,7 +14,9 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -33,29 +38,6 @@ namespace {
 constexpr std::chrono::seconds body_timeout{60};
 constexpr std::chrono::seconds response_timeout{30};
 
-std::string lowercase(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-// Beast's request -> our plain Request; nullopt when the query string is malformed.
-std::optional<Request> to_request(http::request<http::string_body>&& r) {
-    Request req;
-    req.method = std::string(r.method_string());
-    req.target = std::string(r.target());
-    auto q = req.target.find('?');
-    req.path = req.target.substr(0, q);
-    if (q != std::string::npos) {
-        auto query = parse_query(std::string_view(req.target).substr(q + 1));
-        if (!query) return std::nullopt;
-        req.query = std::move(*query);
-    }
-    for (auto& f : r) req.headers.emplace_back(lowercase(f.name_string()), std::string(f.value()));
-    req.body = std::move(r.body());
-    return req;
-}
-
 // A client that sent `Expect: 100-continue` waits for an interim 100 before
 // it sends the body (RFC 9110, 10.1.1); without one it stalls for a while.
 bool expects_continue(const http::request<http::string_body>& r) {
@@ -72,15 +54,6 @@ bool wants_json(const Request& req) {
     auto accept = req.header("accept");
     return accept && accept->find("application/json") != std::string_view::npos &&
            accept->find("text/event-stream") == std::string_view::npos;
-}
-
-// A write from a page of another origin (api.md): refused.
-bool is_cross_origin_write(const Request& req) {
-    if (req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS") return false;
-    auto origin = req.header("origin");
-    if (!origin) return false;
-    auto host = req.header("host").value_or("");
-    return *origin != "http://" + std::string(host);
 }
 
 // The request counters, their handles looked up once per thread (labels are
@@ -106,12 +79,15 @@ struct HttpServer::Impl {
     };
 
     Impl(asio::io_context& io, const Config& c, actor::JobApi& jobs)
-        : io(io), config(c), acceptor(asio::make_strand(io)), ctx{jobs, c} {}
+        : io(io), config(c), acceptor(asio::make_strand(io)), ctx{jobs, c},
+          tokens(c.api_token_file, c.read_token_file), reload_signal(io, SIGHUP) {}
 
     asio::io_context& io;
     const Config& config;
     tcp::acceptor acceptor;
     ApiContext ctx;
+    AccessTokens tokens;
+    asio::signal_set reload_signal; // SIGHUP: read the token files again
     std::atomic<int> connections{0};
     std::atomic<std::uint64_t> request_counter{0};
     std::atomic<bool> stopping{false};
@@ -119,6 +95,7 @@ struct HttpServer::Impl {
     std::list<std::weak_ptr<SessionState>> sessions;
 
     asio::awaitable<void> accept_loop();
+    asio::awaitable<void> reload_loop();
     asio::awaitable<void> session(tcp::socket socket);
     asio::awaitable<void> refuse(tcp::socket socket);
     // A request that became an SSE stream, kept after its parser and handler
@@ -169,6 +146,20 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
     }
 }
 
+asio::awaitable<void> HttpServer::Impl::reload_loop() {
+    for (;;) {
+        auto [ec, signal] = co_await reload_signal.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec || stopping) co_return;
+        if (!tokens.enabled()) {
+            log::info("SIGHUP: no token files to reload");
+        } else if (auto failure = tokens.reload()) {
+            log::error("API tokens not reloaded: the tokens in use stay", {{"error", *failure}});
+        } else {
+            log::info("API tokens reloaded", {{"tokens", std::to_string(tokens.count())}});
+        }
+    }
+}
+
 asio::awaitable<void> HttpServer::Impl::refuse(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
     auto res = error_response(503, "too many connections: try again shortly");
@@ -211,8 +202,9 @@ asio::awaitable<void> HttpServer::Impl::session(tcp::socket socket) {
 
 asio::awaitable<Response> HttpServer::Impl::answer(Request& req, std::unique_ptr<StreamRequest>& stream,
                                                   std::string_view& label) {
+    if (auto preflight = answer_preflight(req, config.cors_origins)) co_return std::move(*preflight);
     auto r = route(req.method, req.path);
-    if (!r.match && req.path == "/monitor") {
+    if (!r.match && req.path == "/monitor") { // the dashboard's own page: no token needed
         Response res;
         res.status = 301;
         res.content_type = "text/plain; charset=utf-8";
@@ -221,6 +213,7 @@ asio::awaitable<Response> HttpServer::Impl::answer(Request& req, std::unique_ptr
         res.headers.emplace_back("Location", "/monitor/" + (query == std::string::npos ? "" : req.target.substr(query)));
         co_return res;
     }
+    if (auto refusal = refuse_request(req, r, tokens, config.cors_origins)) co_return std::move(*refusal);
     if (!r.match) {
         if (r.status == 405) {
             auto res = error_response(405, "Method " + req.method + " is not allowed on " + req.path);
@@ -229,9 +222,6 @@ asio::awaitable<Response> HttpServer::Impl::answer(Request& req, std::unique_ptr
         }
         co_return error_response(404, "Cannot " + req.method + " " + req.path);
     }
-    if (is_cross_origin_write(req))
-        co_return error_response(403, "cross-origin request refused: Origin " +
-                                          std::string(*req.header("origin")) + " is not allowed");
     auto& m = *r.match;
     label = route_name(m.route);
     if (m.route == Route::monitor_events || (m.route == Route::job_events && !wants_json(req))) {
@@ -306,6 +296,8 @@ asio::awaitable<bool> HttpServer::Impl::serve_one(SessionState& state, beast::fl
         stream_request->rid = std::move(id);
         co_return false;
     }
+    if (req)
+        for (auto& h : cors_headers(*req, config.cors_origins)) res.headers.push_back(std::move(h));
     std::string_view path = req ? std::string_view(req->path) : "?";
     std::string_view method = req ? std::string_view(req->method) : "?";
     res.headers.emplace_back("X-Request-Id", id);
@@ -346,15 +338,17 @@ void HttpServer::listen() {
     if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
     if (ec)
         throw std::runtime_error("cannot listen on " + c.host + ":" + std::to_string(c.port) + ": " + ec.message());
-    if (!address.is_loopback())
-        log::warn("listening on a non-loopback address without API tokens: anyone who can reach this port "
-                  "can run jobs",
+    impl_->tokens.load();
+    if (!address.is_loopback() && !impl_->tokens.enabled())
+        log::warn("LISTENING ON A NON-LOOPBACK ADDRESS WITHOUT API TOKENS: anyone who can reach this port can "
+                  "run agents on this machine; give --api-token-file",
                   {{"address", c.host}});
 }
 
 unsigned short HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
 
 void HttpServer::start() {
+    asio::co_spawn(impl_->io, impl_->reload_loop(), asio::detached);
     asio::co_spawn(impl_->acceptor.get_executor(), impl_->accept_loop(), [](std::exception_ptr e) {
         if (e) log::error("the listener stopped unexpectedly");
     });
@@ -362,6 +356,10 @@ void HttpServer::start() {
 
 void HttpServer::stop_accepting() {
     impl_->stopping = true;
+    asio::post(impl_->io, [impl = impl_.get()] {
+        boost::system::error_code ec;
+        impl->reload_signal.cancel(ec);
+    });
     asio::post(impl_->acceptor.get_executor(), [impl = impl_.get()] {
         boost::system::error_code ec;
         impl->acceptor.close(ec);

@@ -2,6 +2,7 @@
 #include "api/sse.hpp"
 
 #include "api/query.hpp"
+#include "api/request_guard.hpp"
 #include "runtime/metrics.hpp"
 #include "team/actor/event_stream.hpp"
 #include "team/actor/job_api.hpp"
@@ -68,13 +69,14 @@ public:
     StreamWriter(const StreamWriter&) = delete;
     StreamWriter& operator=(const StreamWriter&) = delete;
 
-    asio::awaitable<bool> head() {
+    asio::awaitable<bool> head(const std::vector<std::pair<std::string, std::string>>& extra_headers) {
         metrics::adjust(metrics::family::sse_clients, 1);
         counted_ = true;
         http::response<http::empty_body> res{http::status::ok, 11};
         res.set(http::field::content_type, "text/event-stream");
         res.set(http::field::cache_control, "no-cache");
         res.set("X-Accel-Buffering", "no");
+        for (auto& [name, value] : extra_headers) res.set(name, value);
         res.keep_alive(false);
         http::response_serializer<http::empty_body> sr{res};
         stream_.expires_after(timeout_);
@@ -173,7 +175,8 @@ asio::awaitable<void> serve_job_stream(beast::tcp_stream& stream, const Request&
     else if (params.tail) sent = start.last_seq > *params.tail ? start.last_seq - *params.tail : 0;
 
     StreamWriter out(stream, timeout);
-    if (!co_await out.head()) co_return;
+    auto cors = cors_headers(req, ctx.config.cors_origins); // named: GCC 12 and temporaries in co_await
+    if (!co_await out.head(cors)) co_return;
     while (sent < start.last_seq) {
         auto frames = co_await ctx.jobs.async_frames(job_id, sent, start.last_seq, replay_batch);
         std::string batch;
@@ -228,7 +231,8 @@ asio::awaitable<void> serve_monitor_stream(beast::tcp_stream& stream, const Requ
     CutOffOnOverflow cut_off(*sub, stream);
     auto replay = co_await ctx.jobs.async_subscribe_monitor(sub, params.last_event_id);
     StreamWriter out(stream, timeout);
-    if (!co_await out.head()) co_return;
+    auto cors = cors_headers(req, ctx.config.cors_origins); // named: GCC 12 and temporaries in co_await
+    if (!co_await out.head(cors)) co_return;
     std::string batch;
     for (auto& f : replay) batch += f->text;
     if (!batch.empty() && !co_await out.write(batch)) co_return;

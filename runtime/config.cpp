@@ -2,6 +2,7 @@
 #include "runtime/config.hpp"
 
 #include <arpa/inet.h>
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <functional>
@@ -49,6 +50,35 @@ bool parse_bool(const std::string& flag, const std::string& s) {
     if (s == "1" || s == "true" || s == "yes" || s == "on" || s.empty()) return true;
     if (s == "0" || s == "false" || s == "no" || s == "off") return false;
     bad(flag + ": '" + s + "' is not a boolean");
+}
+
+// The non-empty items of a separated list ("a,b" from the environment, or one flag's value).
+std::vector<std::string> split_list(const std::string& s, char separator) {
+    std::vector<std::string> items;
+    std::stringstream in(s);
+    for (std::string item; std::getline(in, item, separator);)
+        if (!item.empty()) items.push_back(item);
+    return items;
+}
+
+// Paths that agents and reloads use must not depend on the server's cwd.
+std::filesystem::path absolute_path(const std::string& s) {
+    if (s.empty()) bad("an empty path is not allowed");
+    return std::filesystem::absolute(s).lexically_normal();
+}
+
+// `scheme://host[:port]`, scheme http or https, nothing after it: what a
+// browser sends in Origin, compared as text.
+std::optional<std::string> origin_problem(std::string_view origin) {
+    std::string_view rest;
+    if (origin.starts_with("http://")) rest = origin.substr(7);
+    else if (origin.starts_with("https://")) rest = origin.substr(8);
+    else return "must start with http:// or https://";
+    if (rest.empty()) return "has no host";
+    for (char c : rest)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
+            return "must be scheme://host[:port] and nothing else (no path, no trailing slash)";
+    return std::nullopt;
 }
 
 bool is_ip_address(const std::string& host) {
@@ -141,14 +171,41 @@ const std::vector<Option>& options() {
          [](Config& c, const std::string& s) { c.backoff_cap = parse_seconds("--backoff-cap", s); }},
         {"--agent-env", "OMX_AGENT_ENV", "NAME", "pass this server variable to agents (repeatable; env: comma list)",
          [](Config& c, const std::string& s) {
-             std::stringstream names(s);
-             for (std::string name; std::getline(names, name, ',');)
-                 if (!name.empty()) c.agent_env.push_back(name);
+             for (auto& name : split_list(s, ',')) c.agent_env.push_back(name);
          }},
         {"--skip-clone", "JOB_SKIP_GIT_CLONE", "", "give jobs an empty workspace instead of a clone",
          [](Config& c, const std::string& s) { c.skip_clone = parse_bool("--skip-clone", s); }},
         {"--github-base", "OMX_GITHUB_BASE", "URL", "base URL of owner/name repos (default https://github.com/)",
          [](Config& c, const std::string& s) { c.github_base = s; }},
+        {"--api-token-file", "OMX_API_TOKEN_FILE", "PATH",
+         "tokens with full access, one per line; every endpoint but /v1/healthz then needs one (SIGHUP reloads)",
+         [](Config& c, const std::string& s) { c.api_token_file = absolute_path(s); }},
+        {"--read-token-file", "OMX_READ_TOKEN_FILE", "PATH", "tokens that may only read (GET and event streams), one per line",
+         [](Config& c, const std::string& s) { c.read_token_file = absolute_path(s); }},
+        {"--cors-origin", "OMX_CORS_ORIGINS", "ORIGIN",
+         "a browser origin (scheme://host[:port]) allowed to call the API (repeatable; env: comma list)",
+         [](Config& c, const std::string& s) {
+             for (auto& origin : split_list(s, ',')) {
+                 if (auto problem = origin_problem(origin)) bad("--cors-origin '" + origin + "' " + *problem);
+                 c.cors_origins.push_back(origin);
+             }
+         }},
+        {"--sandbox", "OMX_SANDBOX", "none|bwrap",
+         "bwrap: run each agent under bubblewrap, confined to its workspace and run directory (default none)",
+         [](Config& c, const std::string& s) {
+             if (s != "none" && s != "bwrap") bad("--sandbox: '" + s + "' is not one of none, bwrap");
+             c.sandbox = s == "bwrap" ? Sandbox::bwrap : Sandbox::none;
+         }},
+        {"--sandbox-ro", "OMX_SANDBOX_RO", "DIR",
+         "with --sandbox bwrap: also let agents read DIR, e.g. where agent CLIs are installed (repeatable; env: colon list)",
+         [](Config& c, const std::string& s) {
+             for (auto& dir : split_list(s, ':')) c.sandbox_read_only.push_back(absolute_path(dir));
+         }},
+        {"--sandbox-rw", "OMX_SANDBOX_RW", "DIR",
+         "with --sandbox bwrap: also let agents write DIR, e.g. a shared cache (repeatable; env: colon list)",
+         [](Config& c, const std::string& s) {
+             for (auto& dir : split_list(s, ':')) c.sandbox_writable.push_back(absolute_path(dir));
+         }},
         {"--allow-request-commands", "OMX_ALLOW_REQUEST_COMMANDS", "", "accept options.agentCommands in requests",
          [](Config& c, const std::string& s) { c.allow_request_commands = parse_bool("--allow-request-commands", s); }},
         {"--allow-local-repos", "OMX_ALLOW_LOCAL_REPOS", "", "accept file:// URLs and local paths as repo",

@@ -7,14 +7,19 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace omx {
+namespace process {
+struct SandboxPolicy;
+}
 
 enum class FsyncPolicy { always, interval, off };
 enum class LogLevel { debug, info, warn, error };
+enum class Sandbox { none, bwrap };
 
 // swagger-ui-dist as tools/install-web-tools.sh installs it next to the sources.
 std::filesystem::path default_swagger_ui_dir();
@@ -52,6 +57,14 @@ struct Config {
     bool skip_clone = false;                           // JOB_SKIP_GIT_CLONE: empty workspaces
     std::string github_base = "https://github.com/";   // what `owner/name` repos are relative to
     std::map<std::string, std::string> server_env;     // the server's environment (set by main)
+    // Security (operations.md): API tokens, allowed browser origins, the agent sandbox.
+    std::optional<std::filesystem::path> api_token_file;  // full access
+    std::optional<std::filesystem::path> read_token_file; // GET and SSE only
+    std::vector<std::string> cors_origins;                // scheme://host[:port]
+    Sandbox sandbox = Sandbox::none;
+    std::vector<std::filesystem::path> sandbox_read_only; // --sandbox-ro: more directories agents may read
+    std::vector<std::filesystem::path> sandbox_writable;  // --sandbox-rw: more directories agents may write
+    std::shared_ptr<const process::SandboxPolicy> sandbox_policy; // set at start-up with --sandbox bwrap
     bool allow_request_commands = false;
     bool allow_local_repos = false;
     bool keep_tmux_default = true;          // TMUX_KEEP_SESSION_ON_FINISH

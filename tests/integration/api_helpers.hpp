@@ -88,6 +88,8 @@ inline std::string reason_of(int status) {
     switch (status) {
     case 400:
         return "Bad Request";
+    case 401:
+        return "Unauthorized";
     case 403:
         return "Forbidden";
     case 404:

@@ -10,7 +10,7 @@ import { startOmxd, jobBody, waitJob, requireTool } from './omxd.mjs';
 
 const { chromium } = requireTool('playwright-core');
 
-const TOKEN = 'page-token-123';
+const TOKEN = 'page-token-0123456789'; // the server requires it (--api-token-file)
 const XSS = '<img src=x onerror=alert(1)>';
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 
@@ -26,7 +26,7 @@ const artifactDir = () => process.env.OMX_ARTIFACT_DIR || path.join(server.dir, 
 
 before(async () => {
   // Scaled durations (leases, heartbeats, keepalives) stay comfortable on a busy machine.
-  server = await startOmxd({ timeScale: 0.1 });
+  server = await startOmxd({ timeScale: 0.1, token: TOKEN });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',

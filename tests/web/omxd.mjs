@@ -1,7 +1,7 @@
 // Starts the real omxd for a web test (node --test) and stops it afterwards.
 // OMXD_PATH and OMX_SOURCE_DIR come from ctest (tests/CMakeLists.txt).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,14 +15,20 @@ export const requireTool = createRequire(path.join(sourceDir, '.tools', 'node_mo
 export const scriptedAgent = path.join(sourceDir, 'tests', 'agents', 'scripted_agent.py');
 
 // omxd --role all on a fresh state dir, every role's CLI the scripted agent,
-// no clone, durations scaled by timeScale. Resolves once it listens.
-export async function startOmxd({ args = [], env = {}, timeScale = 0.01 } = {}) {
+// no clone, durations scaled by timeScale. With `token`, the server requires it
+// (--api-token-file) and request() sends it. Resolves once it listens.
+export async function startOmxd({ args = [], env = {}, timeScale = 0.01, token = undefined } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'omx-web-'));
   const record = path.join(dir, 'record');
   mkdirSync(record);
+  const tokenArgs = [];
+  if (token) {
+    writeFileSync(path.join(dir, 'api-tokens'), `${token}\n`);
+    tokenArgs.push('--api-token-file', path.join(dir, 'api-tokens'));
+  }
   const argv = ['serve', '--listen', '127.0.0.1:0', '--state-dir', path.join(dir, 'state'),
     '--work-root', path.join(dir, 'runs'), '--role', 'all', '--skip-clone', '--fsync', 'off',
-    '--time-scale', String(timeScale), ...args];
+    '--time-scale', String(timeScale), ...tokenArgs, ...args];
   const child = spawn(omxdPath, argv, {
     env: { ...process.env, JOB_CLI_BIN: scriptedAgent, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,7 +51,7 @@ export async function startOmxd({ args = [], env = {}, timeScale = 0.01 } = {}) 
     log: () => log,
     // fetch relative to the server; JSON bodies are sent as application/json.
     async request(method, url, body, headers = {}) {
-      const init = { method, headers: { ...headers } };
+      const init = { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } };
       if (body !== undefined) {
         init.body = JSON.stringify(body);
         init.headers['content-type'] = 'application/json';
