@@ -9,6 +9,7 @@ packages=(
   libboost1.81-all-dev libboost-json1.81-dev
   libjemalloc-dev libhiredis-dev redis-server strace python3
   tmux chromium python3-prometheus-client
+  bubblewrap clang libclang-rt-14-dev
 )
 
 missing=()

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds omx and runs the whole test suite with ctest,
-# in two tiers: the core tier (./build, RelWithDebInfo), then — only when it
-# passed — the same suite built with AddressSanitizer and UndefinedBehaviorSanitizer
-# (./build-sanitize). `tools/test.sh --core` runs the core tier only.
+# in tiers, each only when the one before passed: the core tier (./build,
+# RelWithDebInfo); the same suite built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (./build-sanitize); the libFuzzer targets, each
+# for 60 s (tools/fuzz.sh, ./build-fuzz).
+#   tools/test.sh --core        the core tier only
+#   tools/test.sh --sanitizers  the sanitizer tier only
+#   tools/test.sh --fuzz        the fuzzing tier only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
@@ -18,8 +22,18 @@ tier() { # name, build dir, cmake args...
   echo "test.sh: $name tests took $(( $(date +%s) - start )) s"
 }
 
-tier core build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-[ "${1:-}" = "--core" ] && exit 0
-# Leak checking is off: a stopped io_context leaves coroutine frames behind by design.
-ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  tier sanitizers build-sanitize -DCMAKE_BUILD_TYPE=Debug -DOMX_SANITIZE=ON -DCMAKE_CXX_FLAGS_DEBUG="-g -O1"
+only=${1:-}
+case $only in ""|--core|--sanitizers|--fuzz) ;; *) echo "usage: tools/test.sh [--core|--sanitizers|--fuzz]" >&2; exit 64 ;; esac
+started=$(date +%s)
+if [ -z "$only" ] || [ "$only" = --core ]; then
+  tier core build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+fi
+if [ -z "$only" ] || [ "$only" = --sanitizers ]; then
+  # Leak checking is off: a stopped io_context leaves coroutine frames behind by design.
+  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    tier sanitizers build-sanitize -DCMAKE_BUILD_TYPE=Debug -DOMX_SANITIZE=ON -DCMAKE_CXX_FLAGS_DEBUG="-g -O1"
+fi
+if [ -z "$only" ] || [ "$only" = --fuzz ]; then
+  tools/fuzz.sh
+fi
+echo "test.sh: all tiers took $(( $(date +%s) - started )) s"
