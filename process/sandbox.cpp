@@ -15,12 +15,12 @@ bool is_within(const fs::path& path, const fs::path& dir) {
 }
 
 std::vector<std::string> sandbox_arguments(const SandboxPolicy& policy, const fs::path& workspace,
-                                           const fs::path& run_dir, const fs::path& home) {
+                                           const fs::path& run_dir, const std::vector<fs::path>& private_dirs) {
     std::vector<std::string> a{policy.bwrap.string(), "--unshare-all", "--share-net", "--die-with-parent"};
     auto add = [&a](std::initializer_list<std::string> items) { a.insert(a.end(), items); };
     for (auto& dir : policy.system_dirs) add({"--ro-bind", dir.string(), dir.string()});
     for (auto& [target, link] : policy.system_links) add({"--symlink", target, link.string()});
-    add({"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--setenv", "TMPDIR", "/tmp"});
+    add({"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"});
 
     std::vector<fs::path> visible = policy.system_dirs;
     visible.insert(visible.end(), policy.read_only.begin(), policy.read_only.end());
@@ -28,7 +28,9 @@ std::vector<std::string> sandbox_arguments(const SandboxPolicy& policy, const fs
     auto is_visible = [&visible](const fs::path& p) {
         return std::any_of(visible.begin(), visible.end(), [&p](const fs::path& v) { return is_within(p, v); });
     };
-    if (home.is_absolute() && home.has_relative_path() && !is_visible(home)) add({"--tmpfs", home.string()});
+    for (auto& dir : private_dirs)
+        if (dir.is_absolute() && dir.has_relative_path() && dir != "/tmp" && !is_visible(dir))
+            add({"--tmpfs", dir.string()});
     for (auto& dir : policy.read_only) add({"--ro-bind", dir.string(), dir.string()});
     for (auto& dir : policy.writable) add({"--bind", dir.string(), dir.string()});
     for (auto& file : policy.hidden_files)

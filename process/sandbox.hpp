@@ -1,6 +1,6 @@
 // `--sandbox bwrap` (operations.md, Security): each agent runs under
 // bubblewrap, confined to its workspace and run directory (writable), the
-// system directories (read-only), its own /tmp and HOME, and the network.
+// system directories (read-only), its own /tmp, HOME and TMPDIR, and the network.
 // The server's secrets — token files, the state directory, the other jobs'
 // run directories — are covered over wherever a visible directory holds them.
 //
@@ -31,9 +31,11 @@ struct SandboxPolicy {
 };
 
 // The bwrap command line up to and including "--": what follows is the agent's
-// own `/bin/sh -c …`. `home` gets an empty tmpfs unless a visible directory holds it.
+// own `/bin/sh -c …`. Each of `private_dirs` (the agent's HOME and TMPDIR)
+// that no visible directory holds becomes an empty tmpfs of its own.
 std::vector<std::string> sandbox_arguments(const SandboxPolicy& policy, const std::filesystem::path& workspace,
-                                           const std::filesystem::path& run_dir, const std::filesystem::path& home);
+                                           const std::filesystem::path& run_dir,
+                                           const std::vector<std::filesystem::path>& private_dirs);
 
 // Whether `path` is `dir` or inside it (both lexically normal and absolute).
 bool is_within(const std::filesystem::path& path, const std::filesystem::path& dir);

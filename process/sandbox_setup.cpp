@@ -98,7 +98,7 @@ SandboxPolicy prepare_sandbox(const Config& config) {
 
     auto probe_dir = config.work_root / ".sandbox-probe";
     fs::create_directories(probe_dir);
-    auto args = sandbox_arguments(policy, probe_dir, probe_dir, "");
+    auto args = sandbox_arguments(policy, probe_dir, probe_dir, {});
     args.insert(args.end(), {"/bin/sh", "-c", "exit 0"});
     auto failure = run_probe(args);
     std::error_code ignored;

@@ -70,9 +70,12 @@ asio::awaitable<void> sleep_until(asio::steady_timer& wake, Done done) {
     }
 }
 
-std::filesystem::path agent_home(const std::map<std::string, std::string>& server_env) {
-    auto it = server_env.find("HOME");
-    return it == server_env.end() ? std::filesystem::path() : std::filesystem::path(it->second);
+// The agent's HOME and TMPDIR (agents.md passes both through): its own in the sandbox.
+std::vector<std::filesystem::path> private_dirs(const std::map<std::string, std::string>& server_env) {
+    std::vector<std::filesystem::path> dirs;
+    for (const char* name : {"HOME", "TMPDIR"})
+        if (auto it = server_env.find(name); it != server_env.end()) dirs.emplace_back(it->second);
+    return dirs;
 }
 
 double jitter() {
@@ -140,7 +143,7 @@ asio::awaitable<bool> JobService::start_attempt(Slot& slot, const std::string& t
         spec.environment = process::agent_environment(config_.server_env, config_.agent_env, vars);
         if (config_.sandbox_policy)
             spec.sandbox = process::sandbox_arguments(*config_.sandbox_policy, *slot.workspace, run_dir,
-                                                      agent_home(config_.server_env));
+                                                      private_dirs(config_.server_env));
         spec.timeout = config_.scaled(std::chrono::milliseconds(std::int64_t(task.timeoutSeconds) * 1000));
         spec.idle_timeout = config_.scaled(config_.idle_timeout);
         spec.kill_grace = config_.scaled(config_.kill_grace);

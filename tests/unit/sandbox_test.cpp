@@ -31,7 +31,7 @@ std::size_t find(const std::vector<std::string>& args, std::vector<std::string> 
 } // namespace
 
 BOOST_AUTO_TEST_CASE(an_agent_sees_the_system_read_only_and_writes_its_workspace_and_run_directory) {
-    auto a = sandbox_arguments(policy(), "/srv/tools/omx/runs/J/workspace", "/srv/tools/omx/runs/J", "/root");
+    auto a = sandbox_arguments(policy(), "/srv/tools/omx/runs/J/workspace", "/srv/tools/omx/runs/J", {"/root"});
     BOOST_TEST(a.front() == "/usr/bin/bwrap");
     BOOST_TEST(a.back() == "--");
     for (std::vector<std::string> expected :
@@ -39,7 +39,7 @@ BOOST_AUTO_TEST_CASE(an_agent_sees_the_system_read_only_and_writes_its_workspace
           {"--ro-bind", "/usr", "/usr"},
           {"--ro-bind", "/etc", "/etc"},
           {"--symlink", "usr/bin", "/bin"},
-          {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--setenv", "TMPDIR", "/tmp"},
+          {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"},
           {"--tmpfs", "/root"},
           {"--ro-bind", "/srv/tools", "/srv/tools"},
           {"--bind", "/srv/cache", "/srv/cache"},
@@ -51,7 +51,7 @@ BOOST_AUTO_TEST_CASE(an_agent_sees_the_system_read_only_and_writes_its_workspace
 }
 
 BOOST_AUTO_TEST_CASE(secrets_inside_visible_directories_are_covered_before_the_job_is_bound_back) {
-    auto a = sandbox_arguments(policy(), "/srv/tools/omx/runs/J/workspace", "/srv/tools/omx/runs/J", "/root");
+    auto a = sandbox_arguments(policy(), "/srv/tools/omx/runs/J/workspace", "/srv/tools/omx/runs/J", {"/root"});
     auto token_file = find(a, {"--ro-bind", "/dev/null", "/etc/omx/api-tokens"});
     auto work_root = find(a, {"--tmpfs", "/srv/tools/omx/runs"});
     auto own_run = find(a, {"--bind", "/srv/tools/omx/runs/J"});
@@ -64,19 +64,23 @@ BOOST_AUTO_TEST_CASE(secrets_inside_visible_directories_are_covered_before_the_j
     BOOST_TEST(find(a, {"--tmpfs", "/var/lib/omx/state"}) == std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(home_gets_a_tmpfs_only_when_nothing_visible_holds_it) {
-    auto hidden_home = sandbox_arguments(policy(), "/w/J/workspace", "/w/J", "/home/omx");
-    BOOST_TEST(find(hidden_home, {"--tmpfs", "/home/omx"}) < find(hidden_home, {"--ro-bind", "/srv/tools"}));
-    auto visible_home = sandbox_arguments(policy(), "/w/J/workspace", "/w/J", "/srv/cache/home");
-    BOOST_TEST(find(visible_home, {"--tmpfs", "/srv/cache/home"}) == std::string::npos);
-    for (auto home : {"", "/", "relative/home"})
-        BOOST_TEST(find(sandbox_arguments(policy(), "/w/J/workspace", "/w/J", home), {"--tmpfs", home}) ==
+BOOST_AUTO_TEST_CASE(home_and_tmpdir_get_a_tmpfs_only_when_nothing_visible_holds_them) {
+    auto hidden = sandbox_arguments(policy(), "/w/J/workspace", "/w/J", {"/home/omx", "/var/tmp/omx"});
+    BOOST_TEST(find(hidden, {"--tmpfs", "/home/omx"}) < find(hidden, {"--ro-bind", "/srv/tools"}));
+    BOOST_TEST(find(hidden, {"--tmpfs", "/var/tmp/omx"}) < find(hidden, {"--ro-bind", "/srv/tools"}));
+    auto visible = sandbox_arguments(policy(), "/w/J/workspace", "/w/J", {"/srv/cache/home"});
+    BOOST_TEST(find(visible, {"--tmpfs", "/srv/cache/home"}) == std::string::npos);
+    // /tmp is the sandbox's own already; "/" or a relative path is never mounted over.
+    for (auto dir : {"/", "relative/home"})
+        BOOST_TEST(find(sandbox_arguments(policy(), "/w/J/workspace", "/w/J", {dir}), {"--tmpfs", dir}) ==
                        std::string::npos,
-                   home);
+                   dir);
+    auto tmp = sandbox_arguments(policy(), "/w/J/workspace", "/w/J", {"/tmp"});
+    BOOST_TEST(std::count(tmp.begin(), tmp.end(), "/tmp") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_workspace_outside_the_run_directory_is_bound_too) {
-    auto a = sandbox_arguments(policy(), "/elsewhere/ws", "/w/J", "");
+    auto a = sandbox_arguments(policy(), "/elsewhere/ws", "/w/J", {});
     BOOST_TEST(find(a, {"--bind", "/elsewhere/ws", "/elsewhere/ws"}) != std::string::npos);
     BOOST_TEST(find(a, {"--chdir", "/elsewhere/ws", "--"}) != std::string::npos);
 }
