@@ -23,14 +23,14 @@ seeds_of() { # the read-only seed directories of a target
   case $1 in
     http_request_fuzz) echo tests/fuzz/seeds/http_request ;;
     job_request_fuzz) echo tests/fuzz/seeds/job_request ;;
-    *_output_fuzz) echo "$formats" ;;
+    *_output_fuzz) echo "$formats tests/fuzz/seeds/agent_output" ;;
   esac
 }
 
 run() { # target: its own corpus (grown across runs) first, then the seeds
   local t=$1 corpus=$dir/corpus/$1
   mkdir -p "$corpus" "$dir/artifacts"
-  # shellcheck disable=SC2046
+  # shellcheck disable=SC2046 # several seed directories, none with spaces
   "$dir/tests/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$dir/artifacts/$t-" "$corpus" $(seeds_of "$t") >"$dir/$t.log" 2>&1
 }

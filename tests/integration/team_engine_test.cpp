@@ -909,21 +909,23 @@ BOOST_AUTO_TEST_CASE(reassign_reopens_a_finished_job_and_reruns_the_task_and_its
 // ------------------------------------------------------------- 9. hung agent
 
 BOOST_AUTO_TEST_CASE(a_silent_agent_is_detected_as_hung_and_retried) {
-    Engine e({"--idle-timeout", "300"}); // 300 s * 0.01 = 3 s of silence: a loaded machine starts Python slower
+    // 1000 s * 0.01 = 10 s of silence: under ASan beside the other suites on 2
+    // cores, an agent took seconds to print its first line (and then counted as hung).
+    Engine e({"--idle-timeout", "1000"});
     auto c = e.client();
     auto id = create_job(
         c,
         team_job(e, "team",
                  {{"roles",
                    {{"developer", json::array{json::object{{"hang", true}}, json::object{}}}}}}));
-    auto hung = wait_recorded(e, id, "team-developer", 1);
-    auto job = wait_terminal(c, id, 30s);
+    auto hung = wait_recorded(e, id, "team-developer", 1, 60s);
+    auto job = wait_terminal(c, id, 60s);
     BOOST_TEST_REQUIRE(str(job, "/status") == "succeeded", dump(job));
     auto events = job_events(c, id);
     auto silent = of_type(events, "team.task.non_reporting", "team-developer");
     BOOST_TEST_REQUIRE(silent.size() == 1u, types_text(events));
     BOOST_TEST(num(silent[0], "/payload/attempt") == 1);
-    BOOST_TEST(num(silent[0], "/payload/idleSeconds") == 3);
+    BOOST_TEST(num(silent[0], "/payload/idleSeconds") == 10);
     auto done = of_type(events, "team.task.completed", "team-developer");
     BOOST_TEST_REQUIRE(done.size() == 2u);
     BOOST_TEST(str(done[0], "/payload/result") == "retry");
