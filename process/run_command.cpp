@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <exception>
+#include <unistd.h>
 #include <memory>
 
 namespace asio = boost::asio;
@@ -183,6 +184,23 @@ asio::awaitable<CommandResult> async_run_command(asio::any_io_executor ex, Comma
     auto message = valid_utf8(trim(utf8_tail(err, max_error_bytes)));
     result.error = command.label + " failed: " + (message.empty() ? describe(state->status) : message);
     co_return result;
+}
+
+std::filesystem::path find_executable(const std::string& name, const std::map<std::string, std::string>& env) {
+    auto executable = [](const std::filesystem::path& p) { return ::access(p.c_str(), X_OK) == 0; };
+    if (name.find('/') != std::string::npos)
+        return executable(name) ? std::filesystem::absolute(name) : std::filesystem::path();
+    auto path = env.find("PATH");
+    std::string dirs = path == env.end() ? "/usr/local/bin:/usr/bin:/bin" : path->second;
+    for (std::size_t start = 0; start <= dirs.size();) {
+        auto end = dirs.find(':', start);
+        if (end == std::string::npos) end = dirs.size();
+        auto dir = dirs.substr(start, end - start);
+        auto candidate = std::filesystem::path(dir.empty() ? "." : dir) / name;
+        if (executable(candidate)) return std::filesystem::absolute(candidate);
+        start = end + 1;
+    }
+    return {};
 }
 
 } // namespace omx::process

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,5 +43,10 @@ boost::asio::awaitable<CommandResult> async_run_command(boost::asio::any_io_exec
                                                         std::chrono::milliseconds grace, bool cancellable);
 
 std::string format_duration(std::chrono::milliseconds d); // "10s", "1500ms"
+
+// `name` as the shell would run it: a path when it holds a '/', else the first
+// executable `name` in env's PATH (default /usr/local/bin:/usr/bin:/bin);
+// absolute, or empty when there is none.
+std::filesystem::path find_executable(const std::string& name, const std::map<std::string, std::string>& env);
 
 } // namespace omx::process

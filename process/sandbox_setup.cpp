@@ -2,6 +2,7 @@
 // once at start-up, and a first sandboxed process to prove bwrap works here.
 #include "process/sandbox.hpp"
 
+#include "process/run_command.hpp"
 #include "runtime/config.hpp"
 
 #include <fcntl.h>
@@ -20,19 +21,6 @@ extern char** environ;
 namespace omx::process {
 namespace fs = std::filesystem;
 namespace {
-
-fs::path find_in_path(const std::string& name, const std::map<std::string, std::string>& env) {
-    auto it = env.find("PATH");
-    std::string path = it == env.end() ? "/usr/bin:/bin" : it->second;
-    for (std::size_t start = 0; start <= path.size();) {
-        auto end = path.find(':', start);
-        if (end == std::string::npos) end = path.size();
-        fs::path candidate = fs::path(path.substr(start, end - start)) / name;
-        if (candidate.is_absolute() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-        start = end + 1;
-    }
-    return {};
-}
 
 fs::path real_directory(const fs::path& dir, std::string_view flag) {
     std::error_code ec;
@@ -73,7 +61,7 @@ std::optional<std::string> run_probe(const std::vector<std::string>& args) {
 
 SandboxPolicy prepare_sandbox(const Config& config) {
     SandboxPolicy policy;
-    policy.bwrap = find_in_path("bwrap", config.server_env);
+    policy.bwrap = find_executable("bwrap", config.server_env);
     if (policy.bwrap.empty())
         throw std::runtime_error("--sandbox bwrap: bwrap is not in PATH (Debian: apt-get install bubblewrap)");
     for (const char* dir : {"/usr", "/etc", "/opt"})

@@ -310,7 +310,7 @@ ConfigOutcome parse_config(const std::vector<std::string>& args, const std::map<
         if (config.max_agents == 0 && config.redis_url.empty())
             bad("--max-agents 0 (a worker that runs no agents, only applies actions) needs --redis URL");
         // Agents run in their workspace: every path they are given must not depend on the cwd.
-        config.work_root = std::filesystem::absolute(config.work_root).lexically_normal();
+        config.work_root = absolute_path(config.work_root.string());
         outcome.config = std::move(config);
     } catch (const std::invalid_argument& e) {
         outcome.error = e.what();

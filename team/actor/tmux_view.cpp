@@ -16,23 +16,6 @@ namespace {
 
 constexpr std::chrono::seconds tmux_timeout{10};
 
-// tmux by path, or looked up in the server's PATH as the shell would.
-bool tmux_exists(const Config& config) {
-    const auto& bin = config.tmux_bin;
-    if (bin.find('/') != std::string::npos) return ::access(bin.c_str(), X_OK) == 0;
-    auto path = config.server_env.find("PATH");
-    std::string dirs = path == config.server_env.end() ? "/usr/local/bin:/usr/bin:/bin" : path->second;
-    std::size_t start = 0;
-    while (start <= dirs.size()) {
-        auto end = dirs.find(':', start);
-        if (end == std::string::npos) end = dirs.size();
-        auto dir = dirs.substr(start, end - start);
-        if (::access(((dir.empty() ? "." : dir) + "/" + bin).c_str(), X_OK) == 0) return true;
-        start = end + 1;
-    }
-    return false;
-}
-
 // tmux gets the server's environment, minus what would make it talk to the
 // tmux that omxd itself may run in.
 std::vector<std::string> tmux_environment(const Config& config) {
@@ -79,7 +62,7 @@ TmuxView::TmuxView(std::string session, std::string socket, std::vector<Pane> pa
 asio::awaitable<TmuxView::Opened> TmuxView::async_open(asio::any_io_executor ex, const Config& config,
                                                        std::string job_id, std::vector<std::string> roles,
                                                        fs::path run_dir) {
-    if (!tmux_exists(config))
+    if (process::find_executable(config.tmux_bin, config.server_env).empty())
         co_return Opened("options.team.tmuxVisualization is on, but tmux was not found ('" + config.tmux_bin +
                          "'): install tmux or turn the option off");
     auto session = tmux_session_name(job_id);
