@@ -4,6 +4,7 @@
 // clock matters (a backoff ends, a budget runs out, a heartbeat is due).
 #include "team/actor/job_service.hpp"
 #include "team/actor/job_slot.hpp"
+#include "team/actor/staged_events.hpp"
 
 #include "process/agent_env.hpp"
 #include "process/workspace.hpp"
@@ -13,7 +14,6 @@
 #include "team/core/apply.hpp"
 #include "team/core/derive.hpp"
 #include "team/core/enums.hpp"
-#include "team/core/graph.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -51,22 +51,22 @@ void JobService::wake_jobs(const std::deque<std::string>& ids) {
         if (auto* s = find_active(id)) poke(*s);
 }
 
-team::StepInput JobService::step_input(const Slot& slot) const {
+team::StepInput JobService::step_input(const Slot& slot, const team::Job& job) const {
     team::StepInput in{now_ms(), worker_id_, config_.time_scale, 0, {}};
     for (auto& [task_id, a] : slot.attempts) {
-        const team::Task* t = team::find_task(slot.job.team, task_id);
+        const team::Task* t = team::find_task(job.team, task_id);
         if (t && t->status == team::TaskStatus::running && t->claimToken == a.claimToken) in.liveTokens += a.liveTokens;
     }
-    for (auto& t : slot.job.team.tasks)
+    for (auto& t : job.team.tasks)
         if (t.status == team::TaskStatus::running && !slot.attempts.count(t.id)) in.orphanedTaskIds.push_back(t.id);
     if (slot.lost_a_result) in.orphanReason = "the attempt's result could not be stored";
     return in;
 }
 
-asio::awaitable<bool> JobService::commit_engine(Slot& slot, std::vector<team::EventDraft> drafts) {
-    if (drafts.empty()) co_return true;
+asio::awaitable<bool> JobService::commit_engine(Slot& slot, std::vector<team::Event> stamped) {
+    if (stamped.empty()) co_return true;
     try {
-        co_await commit(slot, std::move(drafts));
+        co_await commit(slot, std::move(stamped));
         co_return true;
     } catch (const std::exception& e) {
         log::error("engine change not stored", {{"job", slot.job.id}, {"error", e.what()}});
@@ -75,13 +75,18 @@ asio::awaitable<bool> JobService::commit_engine(Slot& slot, std::vector<team::Ev
     }
 }
 
-asio::awaitable<void> JobService::step(Slot& slot) {
-    co_await slot.lock.async_lock();
-    AsyncLockGuard guard(slot.lock);
-    auto input = step_input(slot);
-    auto decision = team::decide_step(slot.job, input);
-    bool stored = co_await commit_engine(slot, std::move(decision.events));
+// One write for a change and what follows from it: an instant task's result
+// and its successor's start cost one sync, not two (docs/PERFORMANCE.md).
+asio::awaitable<bool> JobService::advance(Slot& slot, StagedEvents staged) {
+    auto input = step_input(slot, staged.job());
+    stage(slot, staged, team::decide_step(staged.job(), input).events);
+    bool wants_more = false;
+    auto starts = stage_starts(slot, staged, wants_more);
+    bool stored = co_await commit_engine(slot, staged.take());
     if (stored && !input.orphanedTaskIds.empty()) slot.lost_a_result = false;
+    co_await launch(slot, std::move(starts), stored);
+    if (!wants_more) wake_jobs(agents_.withdraw(slot.job.id));
+    co_return stored;
 }
 
 asio::awaitable<void> JobService::prepare_workspace(Slot& slot) {
@@ -113,28 +118,9 @@ asio::awaitable<void> JobService::prepare_workspace(Slot& slot) {
         decision = team::decide_workspace_ready(slot.job, result.commit, result.path.string(), !result.reused);
         if (opened) adopt_tmux_view(slot, std::move(*opened), decision);
     }
-    co_await commit_engine(slot, std::move(decision.events));
-}
-
-asio::awaitable<void> JobService::start_ready_tasks(Slot& slot) {
-    co_await slot.lock.async_lock();
-    AsyncLockGuard guard(slot.lock);
-    bool wants_more = false;
-    bool store_failing = std::chrono::steady_clock::now() < slot.store_retry_at;
-    if (team::may_start_tasks(slot.job) && slot.workspace && !shutting_down_ && !store_failing) {
-        int free = slot.job.request.options.team.parallelTasks - static_cast<int>(slot.attempts.size());
-        for (auto& id : team::startable_tasks(slot.job.team, now_ms())) {
-            if (free <= 0) break;
-            if (slot.attempts.count(id)) continue; // its previous attempt is still stopping
-            if (!agents_.try_acquire(slot.job.id)) {
-                wants_more = true;
-                break;
-            }
-            if (co_await start_attempt(slot, id)) --free;
-            if (!team::may_start_tasks(slot.job)) break;
-        }
-    }
-    if (!wants_more) wake_jobs(agents_.withdraw(slot.job.id));
+    StagedEvents staged(slot.job);
+    stage(slot, staged, std::move(decision.events));
+    co_await advance(slot, std::move(staged));
 }
 
 void JobService::heartbeat(Slot& slot) {
@@ -161,7 +147,12 @@ asio::awaitable<void> JobService::run_job(std::string id) {
     try {
         while (!shutting_down_ && !slot->lease_lost) {
             slot->poked = false;
-            co_await step(*slot);
+            {
+                co_await slot->lock.async_lock();
+                AsyncLockGuard guard(slot->lock);
+                StagedEvents nothing_yet(slot->job); // named: GCC 12 mishandles temporaries in co_await
+                co_await advance(*slot, std::move(nothing_yet));
+            }
             const auto& job = slot->job;
             if (slot->lease_lost) break;
             if (team::is_terminal(job.status) || parked(*slot)) {
@@ -169,12 +160,10 @@ asio::awaitable<void> JobService::run_job(std::string id) {
             } else if (job.runStarted && !job.jobGatePending && !slot->workspace) {
                 co_await prepare_workspace(*slot);
                 continue;
-            } else {
-                co_await start_ready_tasks(*slot);
             }
             heartbeat(*slot);
             if (slot->poked) continue;
-            auto in = step_input(*slot);
+            auto in = step_input(*slot, slot->job);
             auto wake_at = std::chrono::steady_clock::time_point::max();
             if (auto at = team::next_wakeup(slot->job, in))
                 wake_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<std::int64_t>(0, *at - in.now) + 1);

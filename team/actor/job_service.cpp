@@ -4,6 +4,7 @@
 #include "team/actor/job_metrics.hpp"
 #include "team/core/role_log.hpp"
 #include "team/actor/job_slot.hpp"
+#include "team/actor/staged_events.hpp"
 
 #include "process/leftovers.hpp"
 #include "runtime/blocking_pool.hpp"
@@ -275,22 +276,37 @@ void JobService::publish(Slot& slot, const team::Event& event, std::string_view 
     monitor_subscribers_.publish(monitor);
 }
 
-asio::awaitable<void> JobService::commit(Slot& slot, std::vector<team::EventDraft> drafts) {
-    if (slot.lease_lost) throw std::runtime_error("the job's lease was lost: its new owner writes it");
-    team::Job& job = slot.job;
-    team::TimeMs now = std::max(now_ms(), job.updatedAt);
+std::vector<team::Event> JobService::stamp(Slot& slot, const team::Job& after, std::vector<team::EventDraft> drafts) {
     std::vector<team::Event> events;
+    if (drafts.empty()) return events;
+    team::TimeMs now = std::max(now_ms(), after.updatedAt);
+    std::uint64_t seq = after.lastSeq;
+    // A new job has no id until its creation event applies: take it from that event.
+    std::string job_id = after.id.empty() ? std::string(drafts.front().payload.at("job").at("id").as_string()) : after.id;
+    end_tmux_view(slot, drafts);
+    for (auto& d : drafts)
+        events.push_back({++seq, new_uuid(), job_id, std::move(d.type), std::move(d.message), std::move(d.payload), now});
+    return events;
+}
+
+void JobService::stage(Slot& slot, StagedEvents& staged, std::vector<team::EventDraft> drafts) {
+    staged.add(stamp(slot, staged.job(), std::move(drafts)));
+}
+
+asio::awaitable<void> JobService::commit(Slot& slot, std::vector<team::EventDraft> drafts) {
+    co_await commit(slot, stamp(slot, slot.job, std::move(drafts)));
+}
+
+asio::awaitable<void> JobService::commit(Slot& slot, std::vector<team::Event> events) {
+    if (slot.lease_lost) throw std::runtime_error("the job's lease was lost: its new owner writes it");
+    if (events.empty()) co_return;
+    team::Job& job = slot.job;
+    const std::string job_id = events.front().jobId;
     std::vector<std::string> lines;
     std::string batch;
-    std::uint64_t seq = job.lastSeq;
-    // A new job has no id until its creation event applies: take it from that event.
-    std::string job_id = job.id.empty() ? std::string(drafts.front().payload.at("job").at("id").as_string()) : job.id;
-    end_tmux_view(slot, drafts);
-    for (auto& d : drafts) {
-        team::Event e{++seq, new_uuid(), job_id, std::move(d.type), std::move(d.message), std::move(d.payload), now};
+    for (auto& e : events) {
         lines.push_back(team::to_json_line(e));
         batch += lines.back();
-        events.push_back(std::move(e));
     }
     co_await store_.async_append(job_id, job.lastSeq + 1, std::move(batch));
     metrics::count(metrics::family::event_appends, {}, static_cast<double>(events.size()));

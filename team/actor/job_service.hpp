@@ -43,6 +43,7 @@ enum class StopReason;
 
 namespace omx::actor {
 
+class StagedEvents;
 class TmuxView;
 
 class JobService final : public JobApi {
@@ -133,6 +134,10 @@ private:
                                                    std::function<team::Decision(const team::Job&)> decide);
     // Stamps, appends durably, applies, publishes, snapshots. Throws on a store failure.
     boost::asio::awaitable<void> commit(Slot& slot, std::vector<team::EventDraft> drafts);
+    boost::asio::awaitable<void> commit(Slot& slot, std::vector<team::Event> stamped);
+    // Drafts as the events that follow `after` (seq, id, time; the tmux view's end before a terminal event).
+    std::vector<team::Event> stamp(Slot& slot, const team::Job& after, std::vector<team::EventDraft> drafts);
+    void stage(Slot& slot, StagedEvents& staged, std::vector<team::EventDraft> drafts);
     void publish(Slot& slot, const team::Event& event, std::string_view log_line);
     // Event lines from the files (a Redis worker serves no reads: none there).
     std::vector<std::string> read_events(const std::string& id, std::uint64_t after, std::size_t limit);
@@ -143,14 +148,24 @@ private:
     // a coroutine per running attempt). Everything runs on strand_.
     void poke(Slot& slot); // wakes the job's runner, starting one when the job needs it
     boost::asio::awaitable<void> run_job(std::string id);
-    boost::asio::awaitable<void> step(Slot& slot);
+    struct PreparedStart;
+    // Runs under the job's lock. What the runner does next, staged after what
+    // `staged` holds (an attempt's result, a ready workspace): the run's step,
+    // then the starts of the tasks that may start; all committed in one write,
+    // then the started agents are spawned. Returns whether the write stuck.
+    boost::asio::awaitable<bool> advance(Slot& slot, StagedEvents staged);
     boost::asio::awaitable<void> prepare_workspace(Slot& slot);
-    boost::asio::awaitable<void> start_ready_tasks(Slot& slot);
     void heartbeat(Slot& slot);
-    team::StepInput step_input(const Slot& slot) const;
+    team::StepInput step_input(const Slot& slot, const team::Job& job) const;
     void wake_jobs(const std::deque<std::string>& ids);
-    // Runs under the job's lock: spawns the agent and commits team.task.started.
-    boost::asio::awaitable<bool> start_attempt(Slot& slot, const std::string& task_id);
+    // Stages team.task.started for every task that may start in staged.job(),
+    // as far as parallelTasks and the server's agent slots allow, with its
+    // attempt prepared (files written on the pool meanwhile). `wants_more`: a
+    // task is left waiting for an agent slot.
+    std::vector<PreparedStart> stage_starts(Slot& slot, StagedEvents& staged, bool& wants_more);
+    std::optional<PreparedStart> prepare_start(Slot& slot, StagedEvents& staged, const std::string& task_id);
+    // After the starts' commit: spawns their agents (`announced`), or gives their agent slots back.
+    boost::asio::awaitable<void> launch(Slot& slot, std::vector<PreparedStart> starts, bool announced);
     // Commits the attempt's result: what `attempt` ran to, or `failed_before_start`.
     boost::asio::awaitable<void> finish_attempt(std::string job_id, std::string task_id,
                                                 std::shared_ptr<process::AgentAttempt> attempt,
@@ -170,7 +185,7 @@ private:
     void end_tmux_view(Slot& slot, std::vector<team::EventDraft>& drafts);
     void close_tmux_view(Slot& slot);
     // Appends under the job's lock, logging instead of throwing; returns whether it stuck.
-    boost::asio::awaitable<bool> commit_engine(Slot& slot, std::vector<team::EventDraft> drafts);
+    boost::asio::awaitable<bool> commit_engine(Slot& slot, std::vector<team::Event> stamped);
 
     AgentSlots agents_;
     std::string worker_id_;

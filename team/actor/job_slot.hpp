@@ -31,8 +31,24 @@ struct RunningAttempt {
     bool stopping = false; // stop() was called
 };
 
+// The files an attempt reads (its prompt, its dependencies' outputs), written
+// on the blocking pool while its start commits.
+struct AttemptFiles {
+    bool written = false;
+    std::optional<std::string> error;
+};
+
+// An attempt ready to spawn, its team.task.started staged but not committed;
+// it holds one of the server's agent slots.
+struct JobService::PreparedStart {
+    std::string task_id;
+    std::string claim;
+    std::shared_ptr<process::AgentAttempt> attempt;
+    std::shared_ptr<AttemptFiles> files;
+};
+
 struct JobService::Slot {
-    explicit Slot(boost::asio::any_io_executor ex) : lock(ex), wake(ex) {}
+    explicit Slot(boost::asio::any_io_executor ex) : lock(ex), wake(ex), launch_wake(ex) {}
     team::Job job;
     AsyncMutex lock;
     int busy = 0; // commands waiting or running
@@ -49,6 +65,8 @@ struct JobService::Slot {
     bool runner = false;         // the runner coroutine of this job is alive
     bool poked = false;          // something changed since the runner last looked
     boost::asio::steady_timer wake; // the runner sleeps on it; poke() cancels it
+    // launch() sleeps on it until its attempts' files are written and their agents spawned.
+    boost::asio::steady_timer launch_wake;
     std::optional<std::filesystem::path> workspace; // prepared for the current run
     boost::asio::cancellation_signal stop_preparation;
     std::map<std::string, RunningAttempt> attempts; // by task id

@@ -3,6 +3,7 @@
 // mailbox messages into running tasks' inboxes.
 #include "team/actor/job_service.hpp"
 #include "team/actor/job_slot.hpp"
+#include "team/actor/staged_events.hpp"
 
 #include "process/agent_command.hpp"
 #include "process/agent_env.hpp"
@@ -16,6 +17,7 @@
 #include "team/core/derive.hpp"
 #include "team/core/enums.hpp"
 #include "team/core/events.hpp"
+#include "team/core/graph.hpp"
 #include "team/core/json_codec.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -26,6 +28,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 
@@ -55,12 +58,7 @@ process::Feedback feedback_of(const team::Task& t) {
     return f;
 }
 
-struct AttemptFiles {
-    bool written = false;
-    std::optional<std::string> error;
-};
-
-// Sleeps on a job's wake timer until done() holds; whoever changes what done()
+// Sleeps on a job's timer until done() holds; whoever changes what done()
 // looks at cancels the timer.
 template <class Done>
 asio::awaitable<void> sleep_until(asio::steady_timer& wake, Done done) {
@@ -85,15 +83,39 @@ double jitter() {
 
 } // namespace
 
-asio::awaitable<bool> JobService::start_attempt(Slot& slot, const std::string& task_id) {
-    const team::Job& job = slot.job;
+std::vector<JobService::PreparedStart> JobService::stage_starts(Slot& slot, StagedEvents& staged, bool& wants_more) {
+    std::vector<PreparedStart> starts;
+    bool store_failing = std::chrono::steady_clock::now() < slot.store_retry_at;
+    if (!team::may_start_tasks(staged.job()) || !slot.workspace || shutting_down_ || store_failing) return starts;
+    // An attempt counts until its result is committed (finish_attempt forgets it just before).
+    int free = staged.job().request.options.team.parallelTasks - static_cast<int>(slot.attempts.size());
+    for (auto& id : team::startable_tasks(staged.job().team, now_ms())) {
+        if (free <= 0) break;
+        if (slot.attempts.count(id)) continue; // its previous attempt is still stopping
+        if (!agents_.try_acquire(slot.job.id)) {
+            wants_more = true;
+            break;
+        }
+        if (auto start = prepare_start(slot, staged, id)) {
+            starts.push_back(std::move(*start));
+            --free;
+        } else if (auto next = agents_.release()) {
+            wake_jobs({*next});
+        }
+        if (!team::may_start_tasks(staged.job())) break;
+    }
+    return starts;
+}
+
+std::optional<JobService::PreparedStart> JobService::prepare_start(Slot& slot, StagedEvents& staged,
+                                                                   const std::string& task_id) {
+    const team::Job& job = staged.job();
     const team::Task& task = *team::find_task(job.team, task_id);
     const int attempt_no = task.attempt + 1;
     const std::string claim = new_uuid();
     const auto run_dir = config_.work_root / job.id;
     const auto task_dir = run_dir / "tasks" / task.id;
     const std::string n = std::to_string(attempt_no);
-    const std::string log_relative = "tasks/" + task.id + "/" + n + ".log";
     process::AttemptPaths paths{*slot.workspace, run_dir, task_dir / (n + ".prompt.txt"),
                                 task_dir / (n + ".dependencies.json"), task_dir / "inbox.jsonl"};
 
@@ -109,26 +131,6 @@ asio::awaitable<bool> JobService::start_attempt(Slot& slot, const std::string& t
     }
     std::string prompt = process::build_prompt(
         {task.role, job.request.task, task.name, dependencies, feedback_of(task), std::move(messages)});
-
-    // The attempt's files are written on the blocking pool while its start
-    // commits (inode allocation and the commit's sync overlap); the agent is
-    // spawned once both are done.
-    auto files = std::make_shared<AttemptFiles>();
-    pool_.post([this, strand = strand_, files, job_id = job.id, task_dir, prompt_file = paths.prompt_file, prompt,
-                dependencies_file = paths.dependency_outputs,
-                dependencies_json = process::dependency_outputs_json(dependencies)] {
-        try {
-            fs::create_directories(task_dir);
-            write_file(prompt_file, prompt);
-            write_file(dependencies_file, dependencies_json);
-        } catch (const std::exception& e) {
-            files->error = e.what();
-        }
-        asio::post(strand, [this, files, job_id] {
-            files->written = true;
-            if (auto* s = find_active(job_id)) s->wake.cancel();
-        });
-    });
 
     std::shared_ptr<process::AgentAttempt> attempt;
     try {
@@ -154,7 +156,7 @@ asio::awaitable<bool> JobService::start_attempt(Slot& slot, const std::string& t
             if (auto* s = find_active(job_id))
                 if (auto a = s->attempts.find(task_id); a != s->attempts.end()) {
                     a->second.pid = pid;
-                    s->wake.cancel(); // the starter waits on the job's wake timer
+                    s->launch_wake.cancel();
                 }
         };
         observer.item = [this, job_id, task_id, attempt_no](const process::OutputItem& item) {
@@ -176,40 +178,65 @@ asio::awaitable<bool> JobService::start_attempt(Slot& slot, const std::string& t
         attempt = std::make_shared<process::AgentAttempt>(strand_, std::move(spec), std::move(observer));
     } catch (const std::exception& e) {
         log::error("cannot prepare an attempt", {{"job", job.id}, {"task", task_id}, {"error", e.what()}});
-        if (auto next = agents_.release()) wake_jobs({*next});
-        co_return false;
+        return std::nullopt;
     }
-
     // storage.md: the start is on disk before the process it announces exists,
     // so that after a crash recovery knows the claim token to fence.
-    auto decision = team::decide_task_start(slot.job, {task_id, worker_id_, claim, std::nullopt, delivered, now_ms()});
-    bool announced = !decision.refusal && co_await commit_engine(slot, std::move(decision.events));
+    auto decision = team::decide_task_start(job, {task_id, worker_id_, claim, std::nullopt, delivered, now_ms()});
+    if (decision.refusal) return std::nullopt;
+
+    // The attempt's files are written on the blocking pool while its start
+    // commits (inode allocation and the commit's sync overlap); the agent is
+    // spawned once both are done.
+    auto files = std::make_shared<AttemptFiles>();
+    pool_.post([this, strand = strand_, files, job_id = job.id, task_dir, prompt_file = paths.prompt_file,
+                prompt = std::move(prompt), dependencies_file = paths.dependency_outputs,
+                dependencies_json = process::dependency_outputs_json(dependencies)] {
+        try {
+            fs::create_directories(task_dir);
+            write_file(prompt_file, prompt);
+            write_file(dependencies_file, dependencies_json);
+        } catch (const std::exception& e) {
+            files->error = e.what();
+        }
+        asio::post(strand, [this, files, job_id] {
+            files->written = true;
+            if (auto* s = find_active(job_id)) s->launch_wake.cancel();
+        });
+    });
+    stage(slot, staged, std::move(decision.events));
+    return PreparedStart{task_id, claim, std::move(attempt), std::move(files)};
+}
+
+asio::awaitable<void> JobService::launch(Slot& slot, std::vector<PreparedStart> starts, bool announced) {
+    if (starts.empty()) co_return;
     if (!announced) {
-        if (auto next = agents_.release()) wake_jobs({*next});
-        co_return false;
+        for (std::size_t i = 0; i < starts.size(); ++i)
+            if (auto next = agents_.release()) wake_jobs({*next});
+        co_return;
     }
-    auto& running = slot.attempts[task_id];
-    running = RunningAttempt{claim, attempt, std::nullopt, 0, true, false, false};
-    auto written = [files] { return files->written; }; // named: GCC 12 mishandles a lambda temporary in co_await
-    co_await sleep_until(slot.wake, written);
-    std::optional<std::string> failed;
-    if (files->error) {
-        log::error("cannot write an attempt's files", {{"job", job.id}, {"task", task_id}, {"error", *files->error}});
-        failed = "cannot write the attempt's files: " + *files->error;
-        running.finished = true;
+    for (auto& s : starts) slot.attempts[s.task_id] = RunningAttempt{s.claim, s.attempt, std::nullopt, 0, true, false, false};
+    for (auto& s : starts) {
+        auto& running = slot.attempts.at(s.task_id);
+        auto written = [files = s.files] { return files->written; }; // named: GCC 12 mishandles a lambda temporary in co_await
+        co_await sleep_until(slot.launch_wake, written);
+        std::optional<std::string> failed;
+        if (s.files->error) {
+            log::error("cannot write an attempt's files", {{"job", slot.job.id}, {"task", s.task_id}, {"error", *s.files->error}});
+            failed = "cannot write the attempt's files: " + *s.files->error;
+            running.finished = true;
+        }
+        asio::co_spawn(strand_, finish_attempt(slot.job.id, s.task_id, s.attempt, std::move(failed)), asio::detached);
+        // The pid is known once the agent is spawned (or the attempt already ended).
+        auto spawned_or_ended = [&running] { return running.pid || running.finished; };
+        co_await sleep_until(slot.launch_wake, spawned_or_ended);
+        running.starting = false;
+        if (running.pid) { // like the heartbeat fields, kept in the record only (the event came first)
+            if (team::Task* t = team::find_task(slot.job.team, s.task_id); t && t->claimToken == s.claim) t->pid = *running.pid;
+            record_only_changed(slot);
+        }
     }
-    asio::co_spawn(strand_, finish_attempt(job.id, task_id, attempt, std::move(failed)), asio::detached);
-    // The pid is known once the agent is spawned (or the attempt already ended).
-    auto spawned_or_ended = [&running] { return running.pid || running.finished; };
-    co_await sleep_until(slot.wake, spawned_or_ended);
-    slot.poked = true; // the wake timer served as the start signal: let the runner look again
-    running.starting = false;
-    if (running.pid) { // like the heartbeat fields, kept in the record only (the event came first)
-        if (team::Task* t = team::find_task(slot.job.team, task_id); t && t->claimToken == claim) t->pid = *running.pid;
-        record_only_changed(slot);
-    }
-    stop_orphaned_attempts(slot); // in case the task was stopped meanwhile
-    co_return true;
+    stop_orphaned_attempts(slot); // in case a task was stopped meanwhile
 }
 
 asio::awaitable<void> JobService::finish_attempt(std::string job_id, std::string task_id,
@@ -225,8 +252,9 @@ asio::awaitable<void> JobService::finish_attempt(std::string job_id, std::string
     Slot* slot = find_active(job_id); // kept active while it has attempts
     auto& running = slot->attempts.at(task_id);
     running.finished = true;
-    slot->wake.cancel();
+    slot->launch_wake.cancel();
     ++slot->busy;
+    if (auto next = agents_.release()) wake_jobs({*next}); // the agent is gone
     co_await slot->lock.async_lock();
     {
         AsyncLockGuard guard(slot->lock);
@@ -251,14 +279,15 @@ asio::awaitable<void> JobService::finish_attempt(std::string job_id, std::string
         report.backoffCapMs = config_.scaled(config_.backoff_cap).count();
         report.timeScale = config_.time_scale;
         report.newId = [] { return new_uuid(); };
-        auto events = take_output(*slot);
-        auto decision = team::decide_task_result(slot->job, report);
-        for (auto& e : decision.events) events.push_back(std::move(e));
-        bool stored = co_await commit_engine(*slot, std::move(events));
-        if (!stored) slot->lost_a_result = true;
+        auto drafts = take_output(*slot);
+        for (auto& e : team::decide_task_result(slot->job, report).events) drafts.push_back(std::move(e));
         slot->attempts.erase(task_id);
+        // The result and whatever follows from it (the next task's start) are one write.
+        StagedEvents staged(slot->job);
+        stage(*slot, staged, std::move(drafts));
+        bool stored = co_await advance(*slot, std::move(staged));
+        if (!stored) slot->lost_a_result = true;
     }
-    if (auto next = agents_.release()) wake_jobs({*next});
     --slot->busy;
     poke(*slot);
     deactivate_if_done(*slot);
@@ -292,7 +321,7 @@ asio::awaitable<void> JobService::flush_output(std::string job_id) {
     co_await slot->lock.async_lock();
     {
         AsyncLockGuard guard(slot->lock);
-        co_await commit_engine(*slot, take_output(*slot));
+        co_await commit_engine(*slot, stamp(*slot, slot->job, take_output(*slot)));
     }
     --slot->busy;
     deactivate_if_done(*slot);

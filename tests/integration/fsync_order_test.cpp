@@ -162,7 +162,10 @@ std::string check_order(const std::vector<Syscall>& calls, const std::string& lo
 // omxd started as `strace -f ... -o <trace> omxd serve ...`.
 class TracedOmxd {
   public:
-    explicit TracedOmxd(const std::string& fsync) {
+    // `extra`: more omxd flags; `env`: its extra environment; `string_limit`:
+    // how much of each written buffer the trace shows.
+    explicit TracedOmxd(const std::string& fsync, std::vector<std::string> extra = {}, const Env& env = {},
+                        int string_limit = 80) {
         BOOST_REQUIRE_MESSAGE(
             ::access(strace_path, X_OK) == 0,
             strace_path << " is missing: this test needs strace (apt-get install strace) to "
@@ -174,10 +177,11 @@ class TracedOmxd {
                                       "-f",
                                       "-tt",
                                       "-e",
-                                      "trace=fdatasync,fsync,write,writev,sendmsg,sendto,pwrite64",
+                                      "trace=fdatasync,fsync,write,writev,sendmsg,sendto,pwrite64,"
+                                      "clone,clone3,vfork,execve",
                                       "-y",
                                       "-s",
-                                      "80",
+                                      std::to_string(string_limit),
                                       "-o",
                                       trace_.string(),
                                       OmxdProcess::binary_path(),
@@ -187,10 +191,13 @@ class TracedOmxd {
                                       "--state-dir",
                                       state_.string(),
                                       "--fsync",
-                                      fsync};
+                                      fsync,
+                                      "--work-root",
+                                      (dir_.path() / "runs").string()};
+        argv.insert(argv.end(), extra.begin(), extra.end());
         int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         BOOST_REQUIRE(fd >= 0);
-        strace_pid_ = spawn_child(argv, {}, fd);
+        strace_pid_ = spawn_child(argv, env, fd);
         ::close(fd);
         await_listening();
     }
@@ -305,6 +312,63 @@ Scenario run_scenario(const std::string& fsync) {
     s.first_seqs = {1, 1, s.first_seqs[1], s.first_seqs[2]};
     s.trace = server.stop();
     return s;
+}
+
+// A team job of six instant tasks (the scripted agent, one task at a time) run to its end.
+struct TeamRun {
+    std::string job_id;
+    std::string log_path;
+    json::array events;
+    std::string trace;
+};
+
+TeamRun run_team_job() {
+    const std::string agent = std::string(OMX_SOURCE_DIR) + "/tests/agents/scripted_agent.py";
+    TracedOmxd server("always", {"--role", "all", "--skip-clone"}, {{"JOB_CLI_BIN", agent}}, 1 << 16);
+    TeamRun run;
+    HttpClient http(server.port());
+    json::object body = job_body();
+    body.erase("options");
+    auto created = http.post_json("/v1/jobs", body);
+    BOOST_REQUIRE_MESSAGE(created.status == 201, created.status << " " << created.body);
+    run.job_id = str(created.json(), "/jobId");
+    auto deadline = Clock::now() + 120s;
+    for (std::string status;;) {
+        status = str(http.get("/v1/jobs/" + run.job_id).json(), "/status");
+        if (status == "succeeded") break;
+        BOOST_REQUIRE_MESSAGE(status != "failed" && status != "canceled" && Clock::now() < deadline,
+                              "the job is " << status << "; log:\n" << server.log_text());
+        std::this_thread::sleep_for(50ms);
+    }
+    auto page = http.get("/v1/jobs/" + run.job_id + "/events?limit=500", {{"Accept", "application/json"}}).json();
+    run.events = at(page, "/items").as_array();
+    run.log_path = (fs::canonical(server.state_dir()) / run.job_id / "events.jsonl").string();
+    run.trace = server.stop();
+    return run;
+}
+
+// The processes omxd spawned for agents, in order: clones whose child's first
+// program is /bin/sh (an agent command runs as `sh -c`).
+std::vector<const Syscall*> agent_spawns(const std::vector<Syscall>& calls) {
+    std::vector<const Syscall*> spawns;
+    for (const auto& c : calls) {
+        if ((c.name != "clone" && c.name != "clone3" && c.name != "vfork") || !c.completed()) continue;
+        int child = std::atoi(c.result.c_str());
+        auto exec = std::find_if(calls.begin(), calls.end(),
+                                 [&](const Syscall& e) { return e.name == "execve" && e.pid == child; });
+        if (child > 0 && exec != calls.end() && exec->args.starts_with("\"/bin/sh\"")) spawns.push_back(&c);
+    }
+    return spawns;
+}
+
+// The write to `log_path` that holds the line of event `seq`, or null.
+const Syscall* write_of(const std::vector<Syscall>& calls, const std::string& log_path, std::uint64_t seq) {
+    std::string line = "{\"v\":1,\"seq\":" + std::to_string(seq) + ",";
+    for (const auto& c : calls)
+        if (is_pwrite(c) && c.args.find("<" + log_path + ">") != std::string::npos &&
+            unescaped(c.args).find(line) != std::string::npos)
+            return &c;
+    return nullptr;
 }
 
 std::string excerpt(const std::string& trace, const std::string& job_id) {
@@ -425,5 +489,35 @@ BOOST_AUTO_TEST_CASE(fsync_off_has_no_sync_before_the_201) {
         BOOST_CHECK_MESSAGE(problem.starts_with("no fdatasync"),
                             "response " << i << ": expected no sync before it, got: "
                                         << (problem.empty() ? "a sync" : problem));
+    }
+}
+
+// storage.md: a task's start is on disk before the process it announces
+// exists. And an instant task's result and its successor's start are one
+// append and one sync (docs/PERFORMANCE.md): each team.task.started after the
+// first is written together with the team.task.completed before it.
+BOOST_AUTO_TEST_CASE(an_agent_is_spawned_after_its_start_is_synced_which_is_one_write_with_the_result_before) {
+    auto run = run_team_job();
+    auto calls = parse_trace(run.trace);
+    auto spawns = agent_spawns(calls);
+    std::vector<std::uint64_t> started, completed;
+    for (const auto& e : run.events) {
+        if (str(e, "/type") == "team.task.started") started.push_back(static_cast<std::uint64_t>(num(e, "/seq")));
+        if (str(e, "/type") == "team.task.completed") completed.push_back(static_cast<std::uint64_t>(num(e, "/seq")));
+    }
+    BOOST_REQUIRE_EQUAL(started.size(), 6u);
+    BOOST_REQUIRE_EQUAL(completed.size(), 6u);
+    BOOST_REQUIRE_MESSAGE(spawns.size() == started.size(),
+                          "expected 6 agent spawns, traced " << spawns.size() << "; trace:\n" << excerpt(run.trace, run.job_id));
+    for (std::size_t k = 0; k < started.size(); ++k) {
+        auto problem = check_order(calls, run.log_path, started[k], *spawns[k]);
+        BOOST_CHECK_MESSAGE(problem.empty(), "agent " << k + 1 << ": " << problem);
+        if (k == 0) continue;
+        const Syscall* write = write_of(calls, run.log_path, started[k]);
+        BOOST_REQUIRE(write);
+        BOOST_CHECK_MESSAGE(write == write_of(calls, run.log_path, completed[k - 1]),
+                            "the start of task " << k + 1 << " (seq " << started[k]
+                                                 << ") was not written together with the result before it (seq "
+                                                 << completed[k - 1] << ")");
     }
 }
