@@ -108,7 +108,8 @@ int main(int argc, char** argv) {
         store.open();
         omx::log::info("state directory", {{"path", store.root().string()}, {"fsync", std::string(to_string(config.fsync))},
                                            {"allocator", omx::heap::allocator_name()}});
-        jobs.recover(store.recover());
+        store.recover([&jobs](omx::team::Job job) { jobs.recover(std::move(job)); });
+        jobs.recovered();
         // Recovery parsed every record: give the freed parse memory back to the
         // system, or it stays in the heap as RSS (about 10 KiB per job on disk).
         omx::heap::release_free_memory();

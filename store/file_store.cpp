@@ -143,8 +143,12 @@ FileStore::CaughtUp FileStore::catch_up(const std::string& id, const fs::path& d
 // unreadable tail of the log is cut off.
 std::optional<team::Job> FileStore::recover_job(const fs::path& dir) {
     std::string id = dir.filename().string();
-    for (auto& entry : fs::directory_iterator(dir))
-        if (entry.path().filename().string().starts_with("record.json.tmp")) fs::remove(entry.path());
+    // A record write a crash interrupted: RecordWriter's temporary file. Removed
+    // by its name (listing every job directory cost a fifth of a start).
+    std::error_code removing;
+    fs::remove(dir / (std::string(record_file) + ".tmp"), removing);
+    if (removing)
+        log::warn("cannot remove an interrupted record write", {{"job", id}, {"error", removing.message()}});
 
     auto log_path = dir / events_file;
     std::error_code ec;
@@ -179,8 +183,7 @@ std::optional<team::Job> FileStore::recover_job(const fs::path& dir) {
 // materialized before the stop (the journal copy is stale); a shorter log is a
 // materialization that never became durable, so nothing after the journaled
 // lines was acknowledged: its directory goes and the journal stays the truth.
-std::vector<team::Job> FileStore::recover_journal() {
-    std::vector<team::Job> jobs;
+void FileStore::recover_journal(const std::function<void(team::Job)>& take) {
     for (auto& entry : journal_.read_all()) {
         if (!is_canonical_uuid(entry.job_id)) { // never a path outside the root, whatever the file says
             log::warn("creation journal line with a malformed job id skipped", {{"job", entry.job_id}});
@@ -199,23 +202,21 @@ std::vector<team::Job> FileStore::recover_journal() {
         }
         entry.lines.resize(bytes); // only what applied
         journal_.adopt(std::move(entry));
-        jobs.push_back(std::move(job));
+        take(std::move(job));
     }
     journal_.drop_unused();
-    return jobs;
 }
 
-std::vector<team::Job> FileStore::recover() {
-    std::vector<team::Job> jobs = recover_journal();
+void FileStore::recover(const std::function<void(team::Job)>& take) {
+    recover_journal(take);
     for (auto& entry : fs::directory_iterator(root_)) {
         if (!entry.is_directory() || !is_canonical_uuid(entry.path().filename().string())) continue;
         try {
-            if (auto job = recover_job(entry.path())) jobs.push_back(std::move(*job));
+            if (auto job = recover_job(entry.path())) take(std::move(*job));
         } catch (const std::exception& e) {
             log::error("job could not be recovered; left untouched", {{"dir", entry.path().string()}, {"error", e.what()}});
         }
     }
-    return jobs;
 }
 
 void FileStore::create_job(const std::string& job_id) { creating_.insert(job_id); }

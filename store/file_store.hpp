@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -37,9 +38,10 @@ public:
     void open();
     const std::filesystem::path& root() const { return root_; }
 
-    // Loads every job, repairing what a crash may have left (storage.md). Logs of
-    // non-terminal jobs stay open for appending.
-    std::vector<team::Job> recover();
+    // Loads every job, repairing what a crash may have left (storage.md), and
+    // hands each to `take` as it is loaded (one at a time: 10 000 jobs never
+    // sit in memory whole at once). Logs of non-terminal jobs stay open for appending.
+    void recover(const std::function<void(team::Job)>& take);
 
     // A new job: its first append goes to the creation journal; its directory
     // and log are made when it first changes again (materialize()).
@@ -76,7 +78,7 @@ private:
     // appends `lines`; the journal entry is dropped once that is durable.
     boost::asio::awaitable<void> materialize(const std::string& job_id, std::string lines);
     // Start-up: the jobs that are still only in the creation journal.
-    std::vector<team::Job> recover_journal();
+    void recover_journal(const std::function<void(team::Job)>& take);
     std::optional<team::Job> recover_job(const std::filesystem::path& dir);
     struct CaughtUp {
         team::Job job;             // empty id: no readable creation event

@@ -135,6 +135,7 @@ stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 # directories takes long and would load the disk during later figures.
 omxd() {
   local name="$1-$run"; shift
+  sync # what the figure before wrote is on disk: its write-back does not load this one
   start "$name" "$OMXD" serve --listen 127.0.0.1:0 --state-dir "$tmp/$name/state" --work-root "$tmp/$name/runs" "$@"
 }
 

@@ -76,22 +76,23 @@ void add_claims(const team::Job& job, std::set<std::string>& claims) {
 
 } // namespace
 
-void JobService::recover(std::vector<team::Job> jobs) {
-    std::set<std::string> leftover_claims; // of agents that may have outlived the last server
-    for (auto& job : jobs) {
-        index_.upsert(job);
-        if (job.idempotencyKey && job.requestHash && now_ms() - job.createdAt < idempotency_window_ms)
-            idempotency_[*job.idempotencyKey] = {job.id, *job.requestHash, job.createdAt};
-        add_claims(job, leftover_claims);
-        if (team::is_terminal(job.status)) continue;
-        auto slot = std::make_unique<Slot>(strand_);
-        slot->job = std::move(job);
-        slot->recorded_seq = slot->job.lastSeq; // recovery brought the record up to date
-        active_.emplace(slot->job.id, std::move(slot));
-    }
+void JobService::recover(team::Job job) {
+    index_.upsert(job);
+    if (job.idempotencyKey && job.requestHash && now_ms() - job.createdAt < idempotency_window_ms)
+        idempotency_[*job.idempotencyKey] = {job.id, *job.requestHash, job.createdAt};
+    add_claims(job, leftover_claims_);
+    if (team::is_terminal(job.status)) return;
+    auto slot = std::make_unique<Slot>(strand_);
+    slot->job = std::move(job);
+    slot->recorded_seq = slot->job.lastSeq; // recovery brought the record up to date
+    active_.emplace(slot->job.id, std::move(slot));
+}
+
+void JobService::recovered() {
     // Their agents must not outlive their claim: killed before the tasks run again.
-    if (int killed = process::kill_claimed_processes(leftover_claims, leftover_kill_wait))
+    if (int killed = process::kill_claimed_processes(leftover_claims_, leftover_kill_wait))
         log::warn("killed agents left by the previous server", {{"processes", std::to_string(killed)}});
+    leftover_claims_.clear();
     log::info("jobs loaded", {{"jobs", std::to_string(index_.size())}, {"active", std::to_string(active_.size())}});
 }
 

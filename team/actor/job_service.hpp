@@ -21,6 +21,7 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <set>
 #include <optional>
 #include <string>
 #include <array>
@@ -56,8 +57,10 @@ public:
     JobService(Strand app, const Config& config, store::JobStore& store, store::FileStore* files, BlockingPool& pool);
     ~JobService();
 
-    // Start-up: takes the jobs the file store recovered (before serving).
-    void recover(std::vector<team::Job> jobs);
+    // Start-up (before serving): takes each job the file store recovers, then
+    // recovered() kills agents the last server left running.
+    void recover(team::Job job);
+    void recovered();
     // Starts the runs of the jobs recover() loaded (their runners begin once the io_context runs).
     void start_runs();
 
@@ -219,6 +222,7 @@ private:
     std::deque<FramePtr> monitor_ring_;
     std::size_t monitor_ring_bytes_ = 0;
     std::uint64_t monitor_seq_ = 0;
+    std::set<std::string> leftover_claims_; // of agents that may have outlived the last server (recover())
     std::deque<std::string> retained_tmux_; // kept tmux sessions, oldest first (at most 20)
     bool shutting_down_ = false;
     std::function<void(const std::string&)> released_; // hand_back_jobs()

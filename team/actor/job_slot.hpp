@@ -29,6 +29,7 @@ struct RunningAttempt {
     bool starting = true;  // spawned, its team.task.started not committed yet
     bool finished = false; // async_run completed
     bool stopping = false; // stop() was called
+    bool reported = false; // its result is being committed: no longer counted against parallelTasks
 };
 
 // The files an attempt reads (its prompt, its dependencies' outputs), written

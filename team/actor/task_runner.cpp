@@ -87,8 +87,10 @@ std::vector<JobService::PreparedStart> JobService::stage_starts(Slot& slot, Stag
     std::vector<PreparedStart> starts;
     bool store_failing = std::chrono::steady_clock::now() < slot.store_retry_at;
     if (!team::may_start_tasks(staged.job()) || !slot.workspace || shutting_down_ || store_failing) return starts;
-    // An attempt counts until its result is committed (finish_attempt forgets it just before).
-    int free = staged.job().request.options.team.parallelTasks - static_cast<int>(slot.attempts.size());
+    // An attempt counts until its result is staged (a stopping one too).
+    int free = staged.job().request.options.team.parallelTasks -
+               static_cast<int>(std::count_if(slot.attempts.begin(), slot.attempts.end(),
+                                              [](const auto& a) { return !a.second.reported; }));
     for (auto& id : team::startable_tasks(staged.job().team, now_ms())) {
         if (free <= 0) break;
         if (slot.attempts.count(id)) continue; // its previous attempt is still stopping
@@ -281,12 +283,13 @@ asio::awaitable<void> JobService::finish_attempt(std::string job_id, std::string
         report.newId = [] { return new_uuid(); };
         auto drafts = take_output(*slot);
         for (auto& e : team::decide_task_result(slot->job, report).events) drafts.push_back(std::move(e));
-        slot->attempts.erase(task_id);
         // The result and whatever follows from it (the next task's start) are one write.
+        running.reported = true;
         StagedEvents staged(slot->job);
         stage(*slot, staged, std::move(drafts));
         bool stored = co_await advance(*slot, std::move(staged));
         if (!stored) slot->lost_a_result = true;
+        slot->attempts.erase(task_id);
     }
     --slot->busy;
     poke(*slot);

@@ -563,8 +563,9 @@ BOOST_AUTO_TEST_CASE(second_server_on_the_same_directory_refuses_to_start) {
     stop_cleanly(server);
 }
 
-// (f) record.json.tmp leftovers (an interrupted record write) are removed at
-// start, for active and finished jobs alike.
+// (f) record.json.tmp leftovers (an interrupted record write: the one
+// temporary name the record writer uses) are removed at start, for active and
+// finished jobs alike.
 BOOST_AUTO_TEST_CASE(record_tmp_leftovers_are_removed_at_start) {
     OmxdProcess server;
     server.start();
@@ -578,11 +579,10 @@ BOOST_AUTO_TEST_CASE(record_tmp_leftovers_are_removed_at_start) {
     }
     stop_cleanly(server);
     std::vector<fs::path> leftovers;
-    for (const auto& id : {active, finished})
-        for (const char* name : {"record.json.tmp", "record.json.tmp.4711"}) {
-            leftovers.push_back(server.state_dir() / id / name);
-            write_file(leftovers.back(), "{\"lastSeq\":1,\"logS"); // half written
-        }
+    for (const auto& id : {active, finished}) {
+        leftovers.push_back(server.state_dir() / id / "record.json.tmp");
+        write_file(leftovers.back(), "{\"lastSeq\":1,\"logS"); // half written
+    }
 
     server.start();
     for (const auto& p : leftovers)
