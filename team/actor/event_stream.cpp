@@ -121,8 +121,12 @@ std::string terminal_status(std::string_view type) {
 std::string sse_data(std::string_view line) {
     constexpr std::string_view versioned = "{\"v\":1,";
     if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
-    if (line.starts_with(versioned)) return "{" + std::string(line.substr(versioned.size()));
-    return std::string(line);
+    if (!line.starts_with(versioned)) return std::string(line);
+    std::string data;
+    data.reserve(line.size());
+    data += '{';
+    data += line.substr(versioned.size());
+    return data;
 }
 
 FramePtr make_frame(std::uint64_t seq, std::string_view type, std::string_view data) {

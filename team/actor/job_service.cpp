@@ -360,7 +360,8 @@ asio::awaitable<CreateOutcome> JobService::async_create(team::JobRequest request
                 outcome = {Failure::conflict,
                            "Idempotency-Key '" + *key + "' was used with a different request body", {}, false};
             } else {
-                outcome = {Failure::none, "", find_job(existing->second.job_id), true};
+                auto [job, views] = locate(existing->second.job_id);
+                outcome = {Failure::none, "", job ? std::optional<CreatedJob>({job->id, job->status}) : std::nullopt, true};
             }
         } else {
             std::string id = new_uuid();
@@ -370,7 +371,7 @@ asio::awaitable<CreateOutcome> JobService::async_create(team::JobRequest request
                 store_.create_job(id);
                 co_await commit(*slot, std::move(decision.events));
                 if (key) remember_key(*key, {id, hash, slot->job.createdAt});
-                outcome = {Failure::none, "", slot->job, false};
+                outcome = {Failure::none, "", CreatedJob{id, slot->job.status}, false};
                 poke(*active_.emplace(id, std::move(slot)).first->second);
             } catch (const std::exception& e) {
                 log::error("job creation failed", {{"error", e.what()}});

@@ -100,7 +100,7 @@ asio::awaitable<actor::CreateOutcome> RedisJobs::async_create(team::JobRequest r
                     co_return actor::CreateOutcome{actor::Failure::unavailable,
                                                    "the job of Idempotency-Key '" + *key + "' is still being created",
                                                    {}, false};
-                co_return actor::CreateOutcome{actor::Failure::none, "", std::move(first), true};
+                co_return actor::CreateOutcome{actor::Failure::none, "", actor::CreatedJob{first->id, first->status}, true};
             }
             key_claimed = true;
         }
@@ -123,7 +123,7 @@ asio::awaitable<actor::CreateOutcome> RedisJobs::async_create(team::JobRequest r
             throw redis::RedisError("the new job's record was written by someone else");
         co_await redis::run_queue().enqueue(client_.connection(), id);
         actor::count_job_events(job, events); // the API node counts the jobs it created; workers what they run
-        co_return actor::CreateOutcome{actor::Failure::none, "", std::move(job), false};
+        co_return actor::CreateOutcome{actor::Failure::none, "", actor::CreatedJob{id, job.status}, false};
     } catch (const std::exception& e) {
         log::error("job creation failed", {{"error", e.what()}});
         if (key_claimed) // let a retry create it (best effort: the key expires anyway)

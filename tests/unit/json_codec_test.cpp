@@ -1,6 +1,7 @@
 // JSON codec and RFC 3339 clock: shapes of schemas.md, exact record round trips, named parse
 // errors.
 #include "runtime/clock.hpp"
+#include "team/core/events.hpp"
 #include "team/core/json_codec.hpp"
 
 #include <boost/json/parse.hpp>
@@ -506,6 +507,29 @@ BOOST_AUTO_TEST_CASE(other_parsers_name_the_field) {
     BOOST_TEST(error_of(task_template_from_json, json::object{{"id", 7}}) ==
                "field 'id': expected a string, got an integer");
     BOOST_CHECK_THROW(usage_from_json(json::value("x")), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(event_lines)
+
+// to_json_line writes the envelope itself: the same text as serializing the envelope object.
+BOOST_AUTO_TEST_CASE(a_line_is_the_serialized_envelope_and_a_newline) {
+    Event e;
+    e.seq = 18446744073709551615ULL;
+    e.id = "6f1c0c8e-0d8a-4d2e-9a65-3f3b7c1d2e4f";
+    e.jobId = "job \"quoted\" \\ back\\slash";
+    e.type = "team.task.output";
+    e.message = "tab\there, newline\nthere, control \x01, non-ASCII \xc3\xa9\xe2\x82\xac, emoji \xf0\x9f\x98\x80";
+    e.payload = json::parse(R"({"taskId":"planner","nested":{"list":[1,2.5,-3,true,null,"x\u0000y"],"empty":{}},
+                               "big":")" + std::string(5000, 'z') + R"("})").as_object();
+    e.createdAt = 1764547200123;
+    BOOST_TEST(to_json_line(e) == json::serialize(to_json(e)) + "\n");
+
+    Event minimal;
+    minimal.seq = 1;
+    BOOST_TEST(to_json_line(minimal) == json::serialize(to_json(minimal)) + "\n");
+    BOOST_TEST(event_from_json(json::parse(to_json_line(e)).as_object()).payload == e.payload);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
