@@ -20,33 +20,33 @@ constexpr std::size_t fold_page = 1000;
 team::Job job_of_record(const std::string& job_id, const std::string& text) {
     boost::system::error_code ec;
     auto v = json::parse(text, ec);
-    if (ec || !v.is_object()) throw RedisError("the record of job " + job_id + " is not JSON");
+    if (ec || !v.is_object()) throw UnreadableJob("the record of job " + job_id + " is not JSON");
     try {
         auto& o = v.get_object();
         team::Job job = team::job_from_record_json(o.at("job").as_object());
         if (job.lastSeq != o.at("lastSeq").to_number<std::uint64_t>())
-            throw RedisError("the record of job " + job_id + " disagrees with itself about lastSeq");
+            throw UnreadableJob("the record of job " + job_id + " disagrees with itself about lastSeq");
         return job;
-    } catch (const RedisError&) {
+    } catch (const UnreadableJob&) {
         throw;
     } catch (const std::exception& e) {
-        throw RedisError("the record of job " + job_id + " cannot be read: " + e.what());
+        throw UnreadableJob("the record of job " + job_id + " cannot be read: " + e.what());
     }
 }
 
 void fold(team::Job& job, const std::string& job_id, const StoredEvent& stored) {
     boost::system::error_code ec;
     auto v = json::parse(stored.line, ec);
-    if (ec || !v.is_object()) throw RedisError("event " + std::to_string(stored.seq) + " of job " + job_id + " is not JSON");
+    if (ec || !v.is_object()) throw UnreadableJob("event " + std::to_string(stored.seq) + " of job " + job_id + " is not JSON");
     try {
         auto event = team::event_from_json(v.get_object());
         if (event.seq != job.lastSeq + 1 || event.seq != stored.seq)
-            throw RedisError("event " + std::to_string(stored.seq) + " of job " + job_id + " is out of sequence");
+            throw UnreadableJob("event " + std::to_string(stored.seq) + " of job " + job_id + " is out of sequence");
         team::apply(job, event);
-    } catch (const RedisError&) {
+    } catch (const UnreadableJob&) {
         throw;
     } catch (const std::exception& e) {
-        throw RedisError("event " + std::to_string(stored.seq) + " of job " + job_id + " does not apply: " + e.what());
+        throw UnreadableJob("event " + std::to_string(stored.seq) + " of job " + job_id + " does not apply: " + e.what());
     }
 }
 

@@ -25,7 +25,14 @@ struct LoadedJob {
     std::uint64_t record_version = 0; // 0: no record yet (a job being created)
 };
 
-// Throws RedisError when Redis fails or holds something that does not fold.
+// What Redis holds for a job does not fold (not JSON, out of sequence): it
+// will not read better later. Other RedisErrors (unreachable, still loading
+// its data after a restart) may pass.
+struct UnreadableJob : RedisError {
+    using RedisError::RedisError;
+};
+
+// Throws UnreadableJob, or RedisError when Redis fails.
 boost::asio::awaitable<std::optional<LoadedJob>> load_job(Connection& c, Records& records, JobEvents& events,
                                                           const std::string& job_id);
 

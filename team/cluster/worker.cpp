@@ -180,11 +180,14 @@ asio::awaitable<void> Worker::take(redis::QueueEntry entry) {
     jobs_held_.cancel();
 }
 
-// The job as stored; nullopt (logged) when it cannot be read.
+// The job as stored; nullopt (logged) when what Redis holds of it does not
+// fold. Redis failing (down, or still loading its data after a restart)
+// throws: the caller's queue entry stays pending and is taken again after a
+// lease time — taken as "nothing to run", it was acknowledged and the job lost.
 asio::awaitable<std::optional<redis::LoadedJob>> Worker::load(const std::string& id) {
     try {
         co_return co_await redis::load_job(client_.connection(), records_, events_, id);
-    } catch (const std::exception& e) {
+    } catch (const redis::UnreadableJob& e) {
         log::error("a job cannot be loaded", {{"job", id}, {"error", e.what()}});
     }
     co_return std::nullopt;
