@@ -82,7 +82,8 @@ asio::awaitable<bool> JobService::advance(Slot& slot, StagedEvents staged) {
     stage(slot, staged, team::decide_step(staged.job(), input).events);
     bool wants_more = false;
     auto starts = stage_starts(slot, staged, wants_more);
-    bool stored = co_await commit_engine(slot, staged.take());
+    auto stamped = staged.take(); // named: GCC 12 mishandles temporaries in co_await
+    bool stored = co_await commit_engine(slot, std::move(stamped));
     if (stored && !input.orphanedTaskIds.empty()) slot.lost_a_result = false;
     co_await launch(slot, std::move(starts), stored);
     if (!wants_more) wake_jobs(agents_.withdraw(slot.job.id));

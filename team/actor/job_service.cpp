@@ -194,6 +194,7 @@ void JobService::deactivate_if_done(Slot& slot) {
     store_.release(id);
     bool tell = released_ && !slot.lease_lost;
     active_.erase(id); // destroys `slot`
+    wake_jobs(agents_.withdraw(id)); // agent slots handed to it while it was going go on to the next job
     if (tell) released_(id);
 }
 
@@ -295,7 +296,8 @@ void JobService::stage(Slot& slot, StagedEvents& staged, std::vector<team::Event
 }
 
 asio::awaitable<void> JobService::commit(Slot& slot, std::vector<team::EventDraft> drafts) {
-    co_await commit(slot, stamp(slot, slot.job, std::move(drafts)));
+    auto stamped = stamp(slot, slot.job, std::move(drafts)); // named: GCC 12 mishandles temporaries in co_await
+    co_await commit(slot, std::move(stamped));
 }
 
 asio::awaitable<void> JobService::commit(Slot& slot, std::vector<team::Event> events) {

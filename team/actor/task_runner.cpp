@@ -86,7 +86,8 @@ double jitter() {
 std::vector<JobService::PreparedStart> JobService::stage_starts(Slot& slot, StagedEvents& staged, bool& wants_more) {
     std::vector<PreparedStart> starts;
     bool store_failing = std::chrono::steady_clock::now() < slot.store_retry_at;
-    if (!team::may_start_tasks(staged.job()) || !slot.workspace || shutting_down_ || store_failing) return starts;
+    if (!team::may_start_tasks(staged.job()) || !slot.workspace || shutting_down_ || slot.lease_lost || store_failing)
+        return starts;
     // An attempt counts until its result is staged (a stopping one too).
     int free = staged.job().request.options.team.parallelTasks -
                static_cast<int>(std::count_if(slot.attempts.begin(), slot.attempts.end(),
@@ -220,6 +221,11 @@ asio::awaitable<void> JobService::launch(Slot& slot, std::vector<PreparedStart> 
     for (auto& s : starts) slot.attempts[s.task_id] = RunningAttempt{s.claim, s.attempt, std::nullopt, 0, true, false, false};
     for (auto& s : starts) {
         auto& running = slot.attempts.at(s.task_id);
+        // stop_all() ran while the starts were being written (a shutdown, a lost lease): they end at once.
+        if (shutting_down_ || slot.lease_lost) {
+            running.stopping = true;
+            s.attempt->stop(shutting_down_ ? process::StopReason::shutdown : process::StopReason::reassign);
+        }
         auto written = [files = s.files] { return files->written; }; // named: GCC 12 mishandles a lambda temporary in co_await
         co_await sleep_until(slot.launch_wake, written);
         std::optional<std::string> failed;
@@ -324,7 +330,8 @@ asio::awaitable<void> JobService::flush_output(std::string job_id) {
     co_await slot->lock.async_lock();
     {
         AsyncLockGuard guard(slot->lock);
-        co_await commit_engine(*slot, stamp(*slot, slot->job, take_output(*slot)));
+        auto output = stamp(*slot, slot->job, take_output(*slot)); // named: GCC 12 mishandles temporaries in co_await
+        co_await commit_engine(*slot, std::move(output));
     }
     --slot->busy;
     deactivate_if_done(*slot);
