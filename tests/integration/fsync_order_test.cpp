@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -28,6 +29,7 @@
 #include <optional>
 #include <regex>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 namespace {
@@ -55,34 +57,53 @@ struct Syscall {
     bool completed() const { return !result.empty(); }
 };
 
-// Parses `strace -f -tt` output: "<pid> <hh:mm:ss.us> <event>".
+// Splits `s` at its first run of spaces: the token before, the rest after.
+std::pair<std::string_view, std::string_view> first_token(std::string_view s) {
+    auto end = s.find(' ');
+    if (end == std::string_view::npos) return {s, {}};
+    auto rest = s.substr(end);
+    return {s.substr(0, end), rest.substr(std::min(rest.find_first_not_of(' '), rest.size()))};
+}
+
+bool is_word(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+// Parses `strace -f -tt` output: "<pid> <hh:mm:ss.us> <event>". Lines hold
+// whole written buffers (up to 64 KiB): read by hand, since std::regex
+// recurses per character and overflowed the stack on them under ASan.
 std::vector<Syscall> parse_trace(const std::string& text) {
-    static const std::regex line_re(R"(^(\d+)\s+\d\d:\d\d:\d\d\.\d+\s+(.*)$)");
-    static const std::regex resumed_re(R"(^<\.\.\. (\w+) resumed>(.*)$)");
-    static const std::regex call_re(R"(^(\w+)\((.*)$)");
     std::vector<Syscall> calls;
     std::map<int, Syscall> open; // per pid: entered, not yet returned
     std::istringstream in(text);
     std::string line;
     for (std::size_t n = 0; std::getline(in, line); ++n) {
-        std::smatch m;
-        if (!std::regex_match(line, m, line_re)) continue;
-        int pid = std::stoi(m[1]);
-        std::string event = m[2];
+        auto [pid_text, after_pid] = first_token(line);
+        auto [time, event_view] = first_token(after_pid);
+        if (pid_text.empty() || !std::all_of(pid_text.begin(), pid_text.end(), [](char c) { return c >= '0' && c <= '9'; }) || time.size() < 9 ||
+            time[2] != ':' || time[5] != ':' || time[8] != '.')
+            continue;
+        int pid = std::stoi(std::string(pid_text));
+        std::string event(event_view);
         auto finish = [&](Syscall call, const std::string& tail) {
             auto eq = tail.rfind(") = ");
             call.end = n;
             call.result = eq == std::string::npos ? "?" : tail.substr(eq + 4);
             calls.push_back(std::move(call));
         };
-        if (std::regex_match(event, m, resumed_re)) {
+        constexpr std::string_view resumed_open = "<... ", resumed_close = " resumed>";
+        auto paren = event.find('(');
+        if (event.starts_with(resumed_open)) {
+            auto close = event.find(resumed_close);
+            if (close == std::string::npos) continue;
+            auto name = event.substr(resumed_open.size(), close - resumed_open.size());
             auto it = open.find(pid);
-            if (it == open.end() || it->second.name != m[1]) continue; // started before tracing
+            if (!is_word(name) || it == open.end() || it->second.name != name) continue; // started before tracing
             Syscall call = std::move(it->second);
             open.erase(it);
-            finish(std::move(call), m[2]);
-        } else if (std::regex_match(event, m, call_re)) {
-            Syscall call{pid, m[1], m[2], "", n, n};
+            finish(std::move(call), event.substr(close + resumed_close.size()));
+        } else if (paren != std::string::npos && is_word(std::string_view(event).substr(0, paren))) {
+            Syscall call{pid, event.substr(0, paren), event.substr(paren + 1), "", n, n};
             constexpr std::string_view unfinished = " <unfinished ...>";
             if (call.args.ends_with(unfinished)) {
                 call.args.resize(call.args.size() - unfinished.size());
