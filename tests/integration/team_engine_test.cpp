@@ -782,13 +782,14 @@ BOOST_AUTO_TEST_CASE(token_budget_stops_the_run_live) {
 }
 
 BOOST_AUTO_TEST_CASE(wall_clock_budget_fails_the_run) {
-    // maxMinutes 5 -> 3 s: time for the planner (a Python script) to start on a loaded machine.
-    Engine e({"--idle-timeout", "6000"}, 0.01);
+    // maxMinutes 5 -> 6 s: time for the planner (a Python script) to start on
+    // a loaded machine (3 s was not always enough beside the other suites).
+    Engine e({"--idle-timeout", "3000"}, 0.02);
     auto c = e.client();
     auto id = create_job(
         c, team_job(e, "team", {{"roles", {{"planner", {{"sleep", 30}}}}}}, {{"maxMinutes", 5}}));
     auto planner = wait_recorded(e, id, "team-planner", 1);
-    auto job = wait_terminal(c, id, 20s);
+    auto job = wait_terminal(c, id, 30s);
     BOOST_TEST_REQUIRE(str(job, "/status") == "failed", dump(job));
     BOOST_TEST(contains(str(job, "/error"), "maxMinutes"), dump(job));
     auto events = job_events(c, id);
@@ -800,8 +801,8 @@ BOOST_AUTO_TEST_CASE(wall_clock_budget_fails_the_run) {
     auto started = of_type(events, "started");
     BOOST_TEST_REQUIRE(!started.empty());
     auto ran_ms = ms_of(at(over[0], "/createdAt")) - ms_of(at(started[0], "/createdAt"));
-    BOOST_TEST(ran_ms >= 2950, ran_ms);
-    BOOST_TEST(ran_ms < 15000, ran_ms);
+    BOOST_TEST(ran_ms >= 5950, ran_ms);
+    BOOST_TEST(ran_ms < 20000, ran_ms);
     auto pgid = static_cast<pid_t>(num(planner, "/pgid"));
     BOOST_TEST(eventually([&] { return group_gone(pgid); }, 3s),
                "agent group " << pgid << " still alive");

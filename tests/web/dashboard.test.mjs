@@ -126,6 +126,8 @@ test('a job submitted through the API appears on the overview, live', async () =
 
   await row.locator('a').click();
   await page.waitForSelector(`#job-view:not([hidden])`);
+  // The view shows before its GET of the job answers: the id follows.
+  await page.waitForFunction((id) => document.querySelector('#job-id')?.textContent === id, teamJob);
   assert.equal(await page.locator('#job-id').textContent(), teamJob);
 });
 
