@@ -26,7 +26,7 @@ struct RunningAttempt {
     std::shared_ptr<process::AgentAttempt> attempt;
     std::optional<int> pid;
     std::int64_t liveTokens = 0;
-    bool starting = true;  // spawned, its team.task.started not committed yet
+    bool starting = true;  // its start is written; launch() has not seen its agent spawned yet
     bool finished = false; // async_run completed
     bool stopping = false; // stop() was called
     bool reported = false; // its result is being committed: no longer counted against parallelTasks
